@@ -1,0 +1,153 @@
+package io.hlctrace.hlc;
+
+/**
+ * Writes one line of the event log (JSON Lines, schema in docs/event-log.md), the format shared by
+ * the agent, the kernel probe and the timeline tool. Field names and kinds are the constants here,
+ * so there is one spelling of each.
+ *
+ * <pre>
+ * String line = new EventLogLine().hlc(ts).str(EventLogLine.NODE, "A")...end();
+ * </pre>
+ */
+public final class EventLogLine {
+    public static final int SCHEMA_VERSION = 1;
+
+    // fields
+    public static final String V = "v";
+    public static final String HLC = "hlc";
+    public static final String NODE = "node";
+    public static final String PROC = "proc";
+    public static final String SEQ = "seq";
+    public static final String KIND = "kind";
+    public static final String PT = "pt";
+    public static final String SRC = "src";
+    public static final String MSG = "msg";
+    public static final String CONN = "conn";
+    public static final String PROTO = "proto";
+    public static final String LOCAL = "local";
+    public static final String REMOTE = "remote";
+    public static final String BYTES = "bytes";
+    public static final String OFF = "off";
+    public static final String RHLC = "rhlc";
+    public static final String REFUSED = "refused";
+    public static final String UNHEALTHY = "unhealthy";
+    public static final String LAMPORT = "lamport";
+    public static final String VC = "vc";
+    public static final String PID = "pid";
+    public static final String COMM = "comm";
+    public static final String CGROUP = "cgroup";
+    public static final String NETNS = "netns";
+    public static final String TCP_SEQ = "tcp_seq";
+    public static final String DROPPED = "dropped";
+    public static final String INFO = "info";
+
+    // kinds
+    public static final String KIND_SEND = "send";
+    public static final String KIND_RECV = "recv";
+    public static final String KIND_CONNECT = "connect";
+    public static final String KIND_ACCEPT = "accept";
+    public static final String KIND_CLOSE = "close";
+    public static final String KIND_LOCAL = "local";
+    public static final String KIND_START = "start";
+    public static final String KIND_STOP = "stop";
+    /** Events were lost (queue or ring buffer overflow): {@link #DROPPED} says how many. */
+    public static final String KIND_DROP = "drop";
+
+    // sources
+    public static final String SRC_AGENT = "agent";
+    public static final String SRC_PROBE = "probe";
+
+    private final StringBuilder sb;
+    private boolean first = true;
+
+    public EventLogLine() {
+        this(new StringBuilder(256));
+    }
+
+    /** Reuses a builder (cleared) to spare an allocation per event on hot paths. */
+    public EventLogLine(StringBuilder reuse) {
+        this.sb = reuse;
+        sb.setLength(0);
+        sb.append('{');
+        num(V, SCHEMA_VERSION);
+    }
+
+    private StringBuilder key(String name) {
+        if (!first) sb.append(',');
+        first = false;
+        sb.append('"').append(name).append("\":");
+        return sb;
+    }
+
+    public EventLogLine hlc(long word) {
+        return hex(HLC, word);
+    }
+
+    /** A 64-bit value as 16 hex digits in a string (HLC words and message ids). */
+    public EventLogLine hex(String name, long word) {
+        key(name).append('"').append(HlcTimestamp.toHex(word)).append('"');
+        return this;
+    }
+
+    public EventLogLine str(String name, String value) {
+        appendJsonString(key(name), value);
+        return this;
+    }
+
+    public EventLogLine num(String name, long value) {
+        key(name).append(value);
+        return this;
+    }
+
+    public EventLogLine bool(String name, boolean value) {
+        key(name).append(value);
+        return this;
+    }
+
+    /** A half-open range [start, end) as a two-element array. */
+    public EventLogLine range(String name, long start, long end) {
+        key(name).append('[').append(start).append(',').append(end).append(']');
+        return this;
+    }
+
+    /** The connection: {"proto":"tcp","local":"10.0.0.1:80","remote":"10.0.0.2:41234"}. */
+    public EventLogLine conn(String proto, String local, String remote) {
+        key(CONN).append('{');
+        appendJsonString(sb.append('"').append(PROTO).append("\":"), proto);
+        appendJsonString(sb.append(",\"").append(LOCAL).append("\":"), local);
+        appendJsonString(sb.append(",\"").append(REMOTE).append("\":"), remote);
+        sb.append('}');
+        return this;
+    }
+
+    /** A value that is already JSON (an object or array built by the caller). */
+    public EventLogLine raw(String name, CharSequence json) {
+        key(name).append(json);
+        return this;
+    }
+
+    /** Closes the object; the line has no trailing newline. */
+    public String end() {
+        return sb.append('}').toString();
+    }
+
+    /** Appends s as a JSON string literal. */
+    public static void appendJsonString(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (ch < 0x20) sb.append(String.format("\\u%04x", (int) ch));
+                    else sb.append(ch);
+                }
+            }
+        }
+        sb.append('"');
+    }
+}
