@@ -31,4 +31,9 @@ public final class AtomicClockCell implements ClockCell {
     public boolean compareAndSet(long expect, long update) {
         return WORD.compareAndSet(this, expect, update);
     }
+
+    @Override
+    public long compareAndExchange(long expect, long update) {
+        return (long) WORD.compareAndExchange(this, expect, update);
+    }
 }

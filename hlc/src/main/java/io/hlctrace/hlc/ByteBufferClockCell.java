@@ -36,4 +36,9 @@ public final class ByteBufferClockCell implements ClockCell {
     public boolean compareAndSet(long expect, long update) {
         return NATIVE_LONGS.compareAndSet(buffer, offset, expect, update);
     }
+
+    @Override
+    public long compareAndExchange(long expect, long update) {
+        return (long) NATIVE_LONGS.compareAndExchange(buffer, offset, expect, update);
+    }
 }

@@ -12,4 +12,17 @@ public interface ClockCell {
 
     /** Atomically sets the word to {@code update} if it is {@code expect}. */
     boolean compareAndSet(long expect, long update);
+
+    /**
+     * Atomically sets the word to {@code update} if it is {@code expect}, and returns the word it
+     * found (equal to {@code expect} on success). Under contention this spares the re-read a failed
+     * {@link #compareAndSet} would need.
+     */
+    default long compareAndExchange(long expect, long update) {
+        for (;;) {
+            if (compareAndSet(expect, update)) return expect;
+            long seen = get();
+            if (seen != expect) return seen;
+        }
+    }
 }

@@ -51,12 +51,7 @@ public final class HybridLogicalClock {
 
     /** Timestamps a local or send event. */
     public long now() {
-        long pt = HlcTimestamp.fromNanos(physical.nanos());
-        for (;;) {
-            long old = cell.get();
-            long next = HlcTimestamp.max(old + 1, pt);
-            if (cell.compareAndSet(old, next)) return next;
-        }
+        return tick(HlcTimestamp.fromNanos(physical.nanos()), 0);
     }
 
     /** Timestamps the receive of a message stamped {@code remote}, merging it unless the guard refuses it. */
@@ -71,11 +66,14 @@ public final class HybridLogicalClock {
         return new Merged(tick(pt, remote));
     }
 
+    /** One CAS loop for both rules: w = max(max(w, remote) + 1, pt); a local tick passes remote = 0. */
     private long tick(long pt, long remote) {
+        long old = cell.get();
         for (;;) {
-            long old = cell.get();
             long next = HlcTimestamp.max(HlcTimestamp.max(old, remote) + 1, pt);
-            if (cell.compareAndSet(old, next)) return next;
+            long seen = cell.compareAndExchange(old, next);
+            if (seen == old) return next;
+            old = seen;
         }
     }
 
