@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The executor clock as BPF programs see it: the 64-byte record of
+ * io.hlctrace.hlc.ExecutorClockState (the one declaration of that struct on the C side), the
+ * BPF_F_MMAPABLE array map that holds it (pinned as <pin dir>/clock), the executor's physical
+ * clock, and the HLC rules of docs/hlc-encoding.md on the 64-bit word.
+ *
+ * Every object file includes this header; the map is declared with LIBBPF_PIN_BY_NAME, so the
+ * first object loaded by the daemon creates and pins it and the others (and a restarted daemon)
+ * reuse the pinned map. That is what keeps the clock monotonic across restarts.
+ */
+#ifndef HLCTRACE_HLC_CLOCK_H
+#define HLCTRACE_HLC_CLOCK_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+/* Must stay byte-identical to ExecutorClockState (offsets 0..56, native-order 64-bit words). */
+struct hlc_clock_state {
+	__u64 hlc;              /*  0: the executor's HLC word */
+	__s64 offset_ns;        /*  8: simulated skew + sync correction, added to CLOCK_REALTIME */
+	__s64 drift_ppb;        /* 16: simulated drift, parts per billion */
+	__s64 drift_epoch_ns;   /* 24: CLOCK_REALTIME at which the drift starts */
+	__s64 tai_minus_utc_ns; /* 32: CLOCK_TAI - CLOCK_REALTIME, subtracted from bpf_ktime_get_tai_ns() */
+	__s64 max_offset_ns;    /* 40: max-offset guard, 0 = off */
+	__u64 flags;            /* 48: bit 0 unhealthy */
+	__s64 sync_error_ns;    /* 56: uncertainty half-width */
+};
+
+_Static_assert(sizeof(struct hlc_clock_state) == 64, "the executor clock record is 64 bytes");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct hlc_clock_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} clock SEC(".maps");
+
+/* Counters the daemon reads (pinned as <pin dir>/stats); indexes are mirrored in ProbeStats.java. */
+enum hlc_stat {
+	STAT_RINGBUF_DROPS = 0,   /* events lost because the ring buffer was full */
+	STAT_OPTIONS_WRITTEN = 1, /* TCP options written on outgoing segments */
+	STAT_OPTIONS_MERGED = 2,  /* received options merged into the clock */
+	STAT_OPTIONS_REFUSED = 3, /* received options refused by the max-offset guard */
+	STAT_CAS_EXHAUSTED = 4,   /* ticks that lost every CAS race and fell back to an atomic increment */
+	STAT_EVENTS = 5,          /* events written to the ring buffer */
+	STAT_COUNT = 8,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stats SEC(".maps");
+
+static __always_inline void hlc_count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline struct hlc_clock_state *hlc_state(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&clock, &zero);
+}
+
+#define HLC_NS_PER_S 1000000000ULL
+
+/* Signed division truncating toward zero, like Java's '/': BPF (cpu v3) divides unsigned only. */
+static __always_inline __s64 hlc_sdiv(__s64 a, __u64 b)
+{
+	if (a < 0)
+		return -(__s64)(((__u64)-a) / b);
+	return (__s64)(((__u64)a) / b);
+}
+
+/*
+ * The executor's physical time in ns since the Unix epoch: CLOCK_TAI corrected to UTC, then
+ * SkewedPhysicalClock.apply(t, offset, drift_ppb, drift_epoch): t + offset + (t - epoch) * ppb / 1e9,
+ * split as in Java so both sides compute the same number.
+ */
+static __always_inline __s64 hlc_physical_ns(const struct hlc_clock_state *s)
+{
+	__s64 base = (__s64)bpf_ktime_get_tai_ns() - s->tai_minus_utc_ns;
+	__s64 t = base + s->offset_ns;
+	__s64 ppb = s->drift_ppb;
+	if (ppb != 0) {
+		__s64 elapsed = base - s->drift_epoch_ns;
+		__s64 whole = hlc_sdiv(elapsed, HLC_NS_PER_S);
+		__s64 rest = elapsed - whole * (__s64)HLC_NS_PER_S;
+		t += (__s64)((__u64)whole * (__u64)ppb) + hlc_sdiv((__s64)((__u64)rest * (__u64)ppb), HLC_NS_PER_S);
+	}
+	return t;
+}
+
+/* HlcTimestamp.fromNanos: l = top 48 bits of the NTP-style 32.32 time, c = 0. */
+static __always_inline __u64 hlc_from_ns(__s64 ns)
+{
+	if (ns < 0)
+		ns = 0;
+	__u64 u = (__u64)ns;
+	__u64 seconds = u / HLC_NS_PER_S;
+	__u64 fraction = ((u % HLC_NS_PER_S) << 16) / HLC_NS_PER_S;
+	return (seconds << 32) | (fraction << 16);
+}
+
+/* HlcTimestamp.nanosToLUnitsCeil. */
+static __always_inline __u64 hlc_ns_to_units_ceil(__s64 ns)
+{
+	if (ns <= 0)
+		return 0;
+	__u64 u = (__u64)ns;
+	return ((u / HLC_NS_PER_S) << 16) + (((u % HLC_NS_PER_S) << 16) + HLC_NS_PER_S - 1) / HLC_NS_PER_S;
+}
+
+/* CAS attempts before giving up (counted); contention on one word is short in practice. */
+#define HLC_CAS_TRIES 16
+
+/*
+ * The one update rule: w = max(max(w, remote) + 1, pt). With remote = 0 it is the send/local rule
+ * w = max(w + 1, pt). Returns the new word. When every CAS lost a race (counted), an atomic
+ * increment still hands out a unique word above every earlier one; only pt and remote are not
+ * applied to that one tick.
+ */
+static __always_inline __u64 hlc_tick(struct hlc_clock_state *s, __u64 pt, __u64 remote)
+{
+	for (int i = 0; i < HLC_CAS_TRIES; i++) {
+		__u64 old = *(volatile __u64 *)&s->hlc;
+		__u64 next = (old > remote ? old : remote) + 1;
+		if (pt > next)
+			next = pt;
+		if (__sync_val_compare_and_swap(&s->hlc, old, next) == old)
+			return next;
+	}
+	hlc_count(STAT_CAS_EXHAUSTED);
+	return __sync_fetch_and_add(&s->hlc, 1) + 1;
+}
+
+/* The max-offset guard: is remote's l more than max_offset ahead of pt's l? */
+static __always_inline bool hlc_guard_refuses(const struct hlc_clock_state *s, __u64 pt, __u64 remote)
+{
+	__u64 units = hlc_ns_to_units_ceil(s->max_offset_ns);
+	return units != 0 && (remote >> 16) > (pt >> 16) + units;
+}
+
+#endif
