@@ -11,6 +11,7 @@ PACKAGES=(
   maven
   # bpf/: compile the probe's programs; bpftool generates vmlinux.h from the running kernel's BTF
   clang llvm libbpf-dev libbpf1 bpftool
+  gcc libc6-dev linux-libc-dev  # javaagent/: the JNI library that maps the probe's clock map
   # tests: network namespaces, packet captures, real peers
   iproute2 tcpdump curl python3
   # timeline report test: headless Chromium

@@ -1,5 +1,7 @@
 package io.hlctrace.sync;
 
+import io.hlctrace.hlc.DurationText;
+
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -15,8 +17,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Configuration of one executor's clock-sync daemon. Built with {@link #builder(String)} or from the
@@ -281,25 +281,14 @@ public record SyncConfig(
         return null;
     }
 
-    private static final Pattern DURATION = Pattern.compile("\\s*(\\d+(?:\\.\\d+)?)\\s*(ns|us|µs|ms|s|m|min|h)?\\s*");
-
-    /** "100ms", "1.5s", "2h", "250us", or a bare number of milliseconds. */
+    /** "100ms", "1.5s", "2h", "250us" ({@link DurationText}), or a YAML number of milliseconds. */
     public static Duration duration(Object v, String where) {
         if (v instanceof Number n) return Duration.ofNanos(Math.round(n.doubleValue() * 1e6));
-        Matcher mm = DURATION.matcher(String.valueOf(v));
-        if (!mm.matches()) throw new IllegalArgumentException(where + ": \"" + v + "\" is not a duration (examples: 100ms, 1.5s, 250us, 2h)");
-        double x = Double.parseDouble(mm.group(1));
-        String unit = mm.group(2) == null ? "ms" : mm.group(2);
-        double nanos = switch (unit) {
-            case "ns" -> x;
-            case "us", "µs" -> x * 1e3;
-            case "ms" -> x * 1e6;
-            case "s" -> x * 1e9;
-            case "m", "min" -> x * 60e9;
-            case "h" -> x * 3600e9;
-            default -> throw new IllegalStateException(unit);
-        };
-        return Duration.ofNanos(Math.round(nanos));
+        try {
+            return DurationText.parse(String.valueOf(v));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": " + e.getMessage());
+        }
     }
 
     private static int intValue(Object v, String where) {

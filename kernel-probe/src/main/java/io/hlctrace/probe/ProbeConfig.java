@@ -1,5 +1,6 @@
 package io.hlctrace.probe;
 
+import io.hlctrace.hlc.DurationText;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -134,24 +133,10 @@ public record ProbeConfig(
         }
     }
 
-    private static final Pattern DURATION = Pattern.compile("(-?\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h)?");
 
     /** "250ms", "-2h", "1.5s": a unit is required, since a bare number is ambiguous. */
     static Duration parseDuration(String text) {
-        Matcher m = DURATION.matcher(text.strip());
-        if (!m.matches() || m.group(2) == null) {
-            throw new IllegalArgumentException("expected a duration with a unit (ns, us, ms, s, m, h), e.g. 250ms or -2h, got \"" + text + "\"");
-        }
-        double v = Double.parseDouble(m.group(1));
-        double nanosPer = switch (m.group(2)) {
-            case "ns" -> 1;
-            case "us" -> 1e3;
-            case "ms" -> 1e6;
-            case "s" -> 1e9;
-            case "m" -> 60e9;
-            default -> 3600e9;
-        };
-        return Duration.ofNanos(Math.round(v * nanosPer));
+        return DurationText.parse(text);
     }
 
     /** One mapping of the file, with its path for messages. */

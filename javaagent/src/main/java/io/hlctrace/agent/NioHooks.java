@@ -1,0 +1,257 @@
+package io.hlctrace.agent;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Entry points for the advice inlined into sun.nio.ch.SocketChannelImpl and ServerSocketChannelImpl.
+ * The agent's own raw reads and writes go through the same public methods with a per-thread bypass
+ * mark, so the hooks let them through to the JDK's code.
+ */
+public final class NioHooks {
+    /** One flag per thread, set around the agent's own raw I/O (a holder: no ThreadLocal.set per call). */
+    private static final ThreadLocal<boolean[]> BYPASS = new ThreadLocal<>() {
+        @Override
+        protected boolean[] initialValue() {
+            return new boolean[1];
+        }
+    };
+    public static final long HANDLED = 2;
+
+    static volatile MethodHandle blockingRead;   // SocketChannelImpl.blockingRead(byte[],int,int,long)
+    static volatile MethodHandle blockingWrite;  // SocketChannelImpl.blockingWriteFully(byte[],int,int)
+
+    private NioHooks() {}
+
+    /** True while the agent itself does I/O on a channel: the hook must let the call through. */
+    public static boolean bypass() {
+        return BYPASS.get()[0];
+    }
+
+    static void initAdaptorHandles(Class<?> impl) throws ReflectiveOperationException {
+        MethodHandles.Lookup l = MethodHandles.privateLookupIn(impl, MethodHandles.lookup());
+        blockingRead = l.findVirtual(impl, "blockingRead", MethodType.methodType(int.class, byte[].class, int.class, int.class, long.class));
+        blockingWrite = l.findVirtual(impl, "blockingWriteFully", MethodType.methodType(void.class, byte[].class, int.class, int.class));
+    }
+
+    private static final class Raw implements TcpConnection.RawChannel {
+        final SocketChannel ch;
+
+        Raw(SocketChannel ch) { this.ch = ch; }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            boolean[] flag = BYPASS.get();
+            flag[0] = true;
+            try {
+                return ch.read(dst);
+            } finally {
+                flag[0] = false;
+            }
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs) throws IOException {
+            boolean[] flag = BYPASS.get();
+            flag[0] = true;
+            try {
+                return srcs.length == 1 ? ch.write(srcs[0]) : ch.write(srcs);
+            } finally {
+                flag[0] = false;
+            }
+        }
+
+        @Override
+        public boolean blocking() { return ch.isBlocking(); }
+    }
+
+    private static TcpConnection connection(AgentRuntime rt, SocketChannel ch) {
+        TcpConnection c = rt.connectionOf(ch);
+        if (c != null) return c;
+        // connect, finishConnect, blockingConnect and accept are hooked: a channel first seen here
+        // was connected before the agent attached, and stays plain
+        return rt.newChannelConnection(ch, local(ch), remote(ch), false, true);
+    }
+
+    static InetSocketAddress local(SocketChannel ch) {
+        try {
+            SocketAddress a = ch.getLocalAddress();
+            return a instanceof InetSocketAddress i ? i : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static InetSocketAddress remote(SocketChannel ch) {
+        try {
+            SocketAddress a = ch.getRemoteAddress();
+            return a instanceof InetSocketAddress i ? i : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** read(ByteBuffer) and read(ByteBuffer[],int,int): 0 = not handled, else result + HANDLED. */
+    public static long read(SocketChannel ch, ByteBuffer[] dsts, int offset, int length) throws IOException {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null || !ch.isConnected()) return 0;
+        return connection(rt, ch).nioRead(new Raw(ch), dsts, offset, length) + HANDLED;
+    }
+
+    public static long write(SocketChannel ch, ByteBuffer[] srcs, int offset, int length) throws IOException {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null || !ch.isConnected()) return 0;
+        return connection(rt, ch).nioWrite(new Raw(ch), srcs, offset, length) + HANDLED;
+    }
+
+    /** The socket adaptor's blocking read (SocketChannel.socket().getInputStream()). */
+    public static long adaptorRead(SocketChannel ch, byte[] b, int off, int len, long nanos) throws IOException {
+        AgentRuntime rt = SocketHooks.runtime;
+        MethodHandle h = blockingRead;
+        if (rt == null || h == null) return 0;
+        InputStream raw = new InputStream() {
+            @Override
+            public int read() { throw new UnsupportedOperationException(); }
+
+            @Override
+            public int read(byte[] buf, int o, int n) throws IOException {
+                boolean[] flag = BYPASS.get();
+                flag[0] = true;
+                try {
+                    return (int) h.invoke(ch, buf, o, n, nanos);
+                } catch (IOException | RuntimeException | Error e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new IOException(t);
+                } finally {
+                    flag[0] = false;
+                }
+            }
+        };
+        return connection(rt, ch).read(raw, b, off, len) + HANDLED;
+    }
+
+    public static boolean adaptorWrite(SocketChannel ch, byte[] b, int off, int len) throws IOException {
+        AgentRuntime rt = SocketHooks.runtime;
+        MethodHandle h = blockingWrite;
+        if (rt == null || h == null) return false;
+        OutputStream raw = new OutputStream() {
+            @Override
+            public void write(int x) { throw new UnsupportedOperationException(); }
+
+            @Override
+            public void write(byte[] buf, int o, int n) throws IOException {
+                boolean[] flag = BYPASS.get();
+                flag[0] = true;
+                try {
+                    h.invoke(ch, buf, o, n);
+                } catch (IOException | RuntimeException | Error e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new IOException(t);
+                } finally {
+                    flag[0] = false;
+                }
+            }
+        };
+        connection(rt, ch).write(raw, b, off, len);
+        return true;
+    }
+
+    /** The 4-argument constructor makes the channels that ServerSocketChannel.accept returns. */
+    public static void accepted(SocketChannel ch) {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null) return;
+        try {
+            TcpConnection c = rt.newChannelConnection(ch, local(ch), remote(ch), true, false);
+            rt.stamper.log(rt.stamper.lifecycle("accept", c, null));
+        } catch (RuntimeException e) {
+            Agent.internalError("channel accept", e);
+        }
+    }
+
+    public static void connected(SocketChannel ch, boolean done) {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null || !done || rt.connectionOf(ch) != null) return;
+        try {
+            TcpConnection c = rt.newChannelConnection(ch, local(ch), remote(ch), false, false);
+            rt.stamper.log(rt.stamper.lifecycle("connect", c, null));
+        } catch (RuntimeException e) {
+            Agent.internalError("channel connect", e);
+        }
+    }
+
+    public static void closed(SocketChannel ch) {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null) return;
+        TcpConnection c = rt.removeChannel(ch);
+        if (c != null) rt.stamper.log(rt.stamper.lifecycle("close", c, null));
+    }
+
+    public static void bound(ServerSocketChannel ch) {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null || rt.registry == null) return;
+        try {
+            SocketAddress a = ch.getLocalAddress();
+            if (a instanceof InetSocketAddress i && i.getPort() > 0 && rt.config.modeFor(i.getPort()) != AgentConfig.PortMode.PLAIN) {
+                rt.registry.register(i.getPort());
+            }
+        } catch (IOException ignored) {
+            // not bound after all
+        }
+    }
+
+    private static final int TRANSFER_CHUNK = 65536;
+
+    /** FileChannel.transferTo(position, count, socket channel) through the hooked write; 0 = not handled. */
+    public static long transferTo(java.nio.channels.FileChannel file, long position, long count, java.nio.channels.WritableByteChannel target)
+            throws IOException {
+        if (SocketHooks.runtime == null || bypass() || !(target instanceof SocketChannel ch) || !ch.isConnected()) return 0;
+        if (position < 0 || count < 0) throw new IllegalArgumentException("negative position or count");
+        long size = file.size();
+        if (position > size) return HANDLED;
+        long end = position + Math.min(count, size - position);
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(TRANSFER_CHUNK, Math.max(1, end - position)));
+        long done = 0;
+        while (position + done < end) {
+            buf.clear();
+            buf.limit((int) Math.min(buf.capacity(), end - position - done));
+            int n = file.read(buf, position + done);
+            if (n <= 0) break;
+            buf.flip();
+            int w = ch.write(buf); // hooked: framed or logged like any application write
+            done += w;
+            if (w < n) break; // non-blocking channel full: like transferTo, report what went
+        }
+        return done + HANDLED;
+    }
+
+    /** FileChannel.transferFrom(socket channel, position, count) through the hooked read; 0 = not handled. */
+    public static long transferFrom(java.nio.channels.FileChannel file, java.nio.channels.ReadableByteChannel src, long position, long count)
+            throws IOException {
+        if (SocketHooks.runtime == null || bypass() || !(src instanceof SocketChannel ch) || !ch.isConnected()) return 0;
+        if (position < 0 || count < 0) throw new IllegalArgumentException("negative position or count");
+        if (position > file.size()) return HANDLED;
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(TRANSFER_CHUNK, Math.max(1, count)));
+        long done = 0;
+        while (done < count) {
+            buf.clear();
+            buf.limit((int) Math.min(buf.capacity(), count - done));
+            int n = ch.read(buf); // hooked: header stripped, clock merged
+            if (n <= 0) break;
+            buf.flip();
+            while (buf.hasRemaining()) done += file.write(buf, position + done);
+            if (!ch.isBlocking()) break; // one read per call keeps a non-blocking transfer from waiting
+        }
+        return done + HANDLED;
+    }
+}

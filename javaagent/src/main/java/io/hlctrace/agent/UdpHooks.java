@@ -1,0 +1,124 @@
+package io.hlctrace.agent;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+
+/**
+ * UDP, for DatagramChannel and DatagramSocket alike (both end in sun.nio.ch.DatagramChannelImpl's
+ * private send(FileDescriptor, ByteBuffer, InetSocketAddress) and receive(ByteBuffer, boolean)):
+ * one header per datagram, sent only to instrumented peers; a received datagram is framed only if it
+ * starts with a valid header whose length is exactly the rest of the datagram.
+ */
+public final class UdpHooks {
+    /** Largest UDP payload over IPv4. */
+    private static final int MAX_DATAGRAM = 65_507;
+    static volatile MethodHandle decodeSource; // NativeSocketAddress.decode()
+
+    private UdpHooks() {}
+
+    static void init(Class<?> nativeSocketAddress) throws ReflectiveOperationException {
+        MethodHandles.Lookup l = MethodHandles.privateLookupIn(nativeSocketAddress, MethodHandles.lookup());
+        decodeSource = l.findVirtual(nativeSocketAddress, "decode", MethodType.methodType(InetSocketAddress.class));
+    }
+
+    private static String local(DatagramChannel ch) {
+        try {
+            SocketAddress a = ch.getLocalAddress();
+            return a instanceof InetSocketAddress i ? TcpConnection.format(i) : "?";
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
+    private static EventLog.Event conn(EventLog.Event e, DatagramChannel ch, InetSocketAddress remote) {
+        e.proto = "udp";
+        e.local = local(ch);
+        e.remote = TcpConnection.format(remote);
+        return e;
+    }
+
+    /** Before a datagram goes out: the framed copy to send instead, or null to send it as it is. */
+    public static ByteBuffer frame(DatagramChannel ch, ByteBuffer src, InetSocketAddress target) {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null || target == null || target.getAddress() == null) return null;
+        try {
+            int len = src.remaining();
+            AgentConfig.PortMode mode = rt.config.modeFor(target.getPort());
+            boolean framed = mode != AgentConfig.PortMode.PLAIN && len > 0 && len + Frame.HEADER_SIZE <= MAX_DATAGRAM
+                    && (mode == AgentConfig.PortMode.FRAMED || rt.udpPeerInstrumented(target.getAddress(), target.getPort()));
+            EventLog.Event e = conn(rt.stamper.send(null, len), ch, target);
+            if (!framed) {
+                rt.stamper.log(e);
+                return null;
+            }
+            long msg = rt.nextMessageId();
+            e.msg = msg;
+            e.hasMsg = true;
+            rt.stamper.log(e);
+            byte[] b = new byte[Frame.HEADER_SIZE + len];
+            Frame.writeHeader(b, 0, e.hlc, msg, len);
+            src.get(src.position(), b, Frame.HEADER_SIZE, len);
+            return ByteBuffer.wrap(b);
+        } catch (RuntimeException e) {
+            Agent.internalError("UDP send", e);
+            return null;
+        }
+    }
+
+    /** After the framed copy went out: advance the application's buffer, return payload bytes only. */
+    public static int sent(ByteBuffer original, int n) {
+        if (n <= 0) return n;
+        int payload = Math.max(0, n - Frame.HEADER_SIZE);
+        original.position(original.position() + payload);
+        return payload;
+    }
+
+    /** Before a receive: a buffer with room for a header too, or null to receive into dst directly. */
+    public static ByteBuffer receiveBuffer(ByteBuffer dst) {
+        if (SocketHooks.runtime == null || NioHooks.bypass()) return null;
+        return ByteBuffer.allocate(dst.remaining() + Frame.HEADER_SIZE);
+    }
+
+    /** After a receive into {@code tmp}: strips a valid header, merges, copies the payload into dst. */
+    public static int received(DatagramChannel ch, ByteBuffer dst, ByteBuffer tmp, int n, Object sourceSockAddr) {
+        if (n < 0) return n; // IOStatus: nothing received
+        AgentRuntime rt = SocketHooks.runtime;
+        byte[] b = tmp.array();
+        InetSocketAddress from = null;
+        try {
+            MethodHandle d = decodeSource;
+            if (d != null && sourceSockAddr != null) from = (InetSocketAddress) d.invoke(sourceSockAddr);
+        } catch (Throwable t) {
+            // the address is only for the log
+        }
+        boolean framed = n > Frame.HEADER_SIZE && Frame.validate(b, 0) == null && Frame.payloadLength(b, 0) == n - Frame.HEADER_SIZE;
+        int from0 = framed ? Frame.HEADER_SIZE : 0;
+        int payload = n - from0;
+        int copied = Math.min(payload, dst.remaining());
+        dst.put(b, from0, copied);
+        if (rt != null) {
+            EventLog.Event e = framed ? rt.stamper.receive(null, Frame.hlc(b, 0), Frame.msgId(b, 0), payload) : rt.stamper.plainReceive(null, payload);
+            rt.stamper.log(conn(e, ch, from));
+        }
+        return copied;
+    }
+
+    public static void bound(DatagramChannel ch) {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null || rt.registry == null) return;
+        try {
+            SocketAddress a = ch.getLocalAddress();
+            if (a instanceof InetSocketAddress i && i.getPort() > 0 && rt.config.modeFor(i.getPort()) != AgentConfig.PortMode.PLAIN) {
+                rt.registry.registerUdp(i.getPort());
+            }
+        } catch (IOException ignored) {
+            // not bound
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.hlctrace.agent.bench;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+
+/**
+ * The agent benchmark's workload (scripts/bench-agent.sh runs it with and without the agent and
+ * prints the ratios). Loopback, one JVM, server on a thread:
+ * <ul>
+ * <li>pingpong-socket / pingpong-nio: 1 KiB request, 1 KiB response, one at a time; p50 and p99 round trip.</li>
+ * <li>stream-socket: 64 KiB writes, one way; MB/s.</li>
+ * </ul>
+ * Prints "name key=value ..." lines.
+ */
+public final class AgentBench {
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        long streamMiB = args.length > 1 ? Long.parseLong(args[1]) : 2048;
+        pingPongSocket(rounds / 4); // warm-up
+        pingPongNio(rounds / 4);
+        stream(streamMiB / 8);
+        report("pingpong-socket", pingPongSocket(rounds));
+        report("pingpong-nio", pingPongNio(rounds));
+        double mbps = stream(streamMiB);
+        System.out.printf("stream-socket MBps=%.1f%n", mbps);
+    }
+
+    private static void report(String name, long[] nanos) {
+        Arrays.sort(nanos);
+        System.out.printf("%s p50_us=%.2f p99_us=%.2f%n", name, nanos[nanos.length / 2] / 1e3, nanos[(int) (nanos.length * 0.99)] / 1e3);
+    }
+
+    private static long[] pingPongSocket(int rounds) throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try (Socket s = ss.accept()) {
+                    s.setTcpNoDelay(true);
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    OutputStream out = s.getOutputStream();
+                    byte[] b = new byte[1024];
+                    for (int i = 0; i < rounds; i++) {
+                        in.readFully(b);
+                        out.write(b);
+                    }
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            server.start();
+            long[] t = new long[rounds];
+            try (Socket c = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort())) {
+                c.setTcpNoDelay(true);
+                DataInputStream in = new DataInputStream(c.getInputStream());
+                OutputStream out = c.getOutputStream();
+                byte[] b = new byte[1024];
+                for (int i = 0; i < rounds; i++) {
+                    long t0 = System.nanoTime();
+                    out.write(b);
+                    in.readFully(b);
+                    t[i] = System.nanoTime() - t0;
+                }
+            }
+            server.join();
+            return t;
+        }
+    }
+
+    private static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
+        b.clear();
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) throw new IOException("EOF");
+        }
+    }
+
+    private static void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
+        b.flip();
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    private static long[] pingPongNio(int rounds) throws Exception {
+        try (ServerSocketChannel ss = ServerSocketChannel.open()) {
+            ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            Thread server = new Thread(() -> {
+                try (SocketChannel s = ss.accept()) {
+                    s.socket().setTcpNoDelay(true);
+                    ByteBuffer b = ByteBuffer.allocateDirect(1024);
+                    for (int i = 0; i < rounds; i++) {
+                        readFully(s, b);
+                        writeFully(s, b);
+                    }
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            server.start();
+            long[] t = new long[rounds];
+            try (SocketChannel c = SocketChannel.open(ss.getLocalAddress())) {
+                c.socket().setTcpNoDelay(true);
+                ByteBuffer b = ByteBuffer.allocateDirect(1024);
+                for (int i = 0; i < rounds; i++) {
+                    long t0 = System.nanoTime();
+                    b.clear().position(1024);
+                    writeFully(c, b);
+                    readFully(c, b);
+                    t[i] = System.nanoTime() - t0;
+                }
+            }
+            server.join();
+            return t;
+        }
+    }
+
+    private static double stream(long mib) throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            long total = mib << 20;
+            Thread server = new Thread(() -> {
+                try (Socket s = ss.accept()) {
+                    InputStream in = s.getInputStream();
+                    byte[] b = new byte[65536];
+                    long got = 0;
+                    int n;
+                    while ((n = in.read(b)) > 0) got += n;
+                    if (got != total) throw new IOException("received " + got + " of " + total);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            server.start();
+            long t0 = System.nanoTime();
+            try (Socket c = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort())) {
+                OutputStream out = c.getOutputStream();
+                byte[] b = new byte[65536];
+                for (long sent = 0; sent < total; sent += b.length) out.write(b);
+            }
+            server.join();
+            return total / 1e6 / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+}

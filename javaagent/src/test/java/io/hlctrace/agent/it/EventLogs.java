@@ -1,0 +1,54 @@
+package io.hlctrace.agent.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/** Reads the agent's JSON Lines logs into flat maps (conn's inner fields come up as proto/local/remote). */
+final class EventLogs {
+    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\":(\"((?:[^\"\\\\]|\\\\.)*)\"|\\[(-?\\d+),(-?\\d+)\\]|-?\\d+|true|false)");
+
+    static List<Map<String, String>> read(Path dir) throws IOException {
+        List<Map<String, String>> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).sorted().toList()) {
+                for (String line : Files.readAllLines(f)) {
+                    if (!line.startsWith("{\"v\":1,") || !line.endsWith("}")) throw new AssertionError("malformed event line in " + f + ": " + line);
+                    Map<String, String> m = new HashMap<>();
+                    Matcher x = FIELD.matcher(line);
+                    while (x.find()) {
+                        String v = x.group(3) != null ? x.group(3) : x.group(4) != null ? x.group(4) + "," + x.group(5) : x.group(2);
+                        m.put(x.group(1), v);
+                    }
+                    m.put("_file", f.getFileName().toString());
+                    out.add(m);
+                }
+            }
+        }
+        return out;
+    }
+
+    static List<Map<String, String>> kind(List<Map<String, String>> events, String kind) {
+        return events.stream().filter(e -> kind.equals(e.get("kind"))).toList();
+    }
+
+    static Map<String, Map<String, String>> byMsg(List<Map<String, String>> events, String kind) {
+        Map<String, Map<String, String>> m = new HashMap<>();
+        for (Map<String, String> e : kind(events, kind)) {
+            if (e.containsKey("msg") && m.put(e.get("msg"), e) != null) throw new AssertionError("two " + kind + " events with msg " + e.get("msg"));
+        }
+        return m;
+    }
+
+    static long hlc(Map<String, String> e) {
+        return Long.parseUnsignedLong(e.get("hlc"), 16);
+    }
+}
