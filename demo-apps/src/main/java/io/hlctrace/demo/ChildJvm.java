@@ -9,26 +9,22 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A child JVM started from this JVM's own class path (the demo jar, or the test class path), with a
  * line protocol on stdin/stdout and bounded waits, so a stuck child fails a run instead of hanging it.
  */
-public final class ChildJvm implements AutoCloseable {
-    private static final String EOF = "\u0000EOF";
+public final class ChildJvm implements AutoCloseable, io.hlctrace.demo.run.Workload.Output {
     private final String name;
     private final Process process;
     private final PrintWriter in;
-    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final Path stderr;
+    private final OutputLines lines;
 
     private ChildJvm(String name, Process process, Path stderr) {
         this.name = name;
         this.process = process;
-        this.stderr = stderr;
+        this.lines = new OutputLines(name, stderr);
         this.in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -36,7 +32,7 @@ public final class ChildJvm implements AutoCloseable {
             } catch (IOException ignored) {
                 // the child died: the EOF marker below tells the waiting side
             }
-            lines.add(EOF);
+            lines.end();
         }, name + "-stdout");
         t.setDaemon(true);
         t.start();
@@ -81,15 +77,9 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /** Waits for the next line that starts with {@code prefix} and returns the rest of it. */
+    @Override
     public String expect(String prefix, Duration timeout) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            long left = deadline - System.nanoTime();
-            String l = left <= 0 ? null : lines.poll(left, TimeUnit.NANOSECONDS);
-            if (l == null) throw new IOException(name + " did not say \"" + prefix.strip() + "\" within " + timeout + "; its stderr is in " + stderr);
-            if (l.equals(EOF)) throw new IOException(name + " exited (" + exitDescription() + ") before saying \"" + prefix.strip() + "\"; its stderr is in " + stderr);
-            if (l.startsWith(prefix)) return l.substring(prefix.length()).strip();
-        }
+        return lines.expect(prefix, timeout, this::exitDescription);
     }
 
     private String exitDescription() {
@@ -104,6 +94,7 @@ public final class ChildJvm implements AutoCloseable {
     public Process process() { return process; }
     public String name() { return name; }
 
+    @Override
     public boolean waitFor(Duration timeout) throws InterruptedException {
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }

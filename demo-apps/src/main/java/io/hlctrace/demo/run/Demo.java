@@ -31,8 +31,8 @@ import java.util.stream.Stream;
  * comparison in the output directory.
  *
  * <p>As root, each executor is a network namespace with its own cgroup ({@link Namespaces});
- * otherwise the executors are simulated on loopback, and the demo says so. The kernel probe and
- * python3 services are not part of this build (docs/demo.md says what remains).
+ * otherwise the executors are simulated on loopback, and the demo says so. With {@code --docker} the executors are
+ * Docker networks and the services containers ({@link DockerDemo}), with the same {@link Workload}.
  */
 public final class Demo {
     /** An executor of the demo: its name, its clock error, the services it runs. */
@@ -56,12 +56,17 @@ public final class Demo {
     public static void main(List<String> args) throws Exception {
         Path out = Path.of("hlctrace-demo-out");
         int requests = 120;
-        String usage = "usage: hlctrace demo [--out DIR] [--requests N]\n       hlctrace demo scale-model [options]\n       hlctrace demo compare [--out DIR]";
+        boolean docker = false;
+        String usage = "usage: hlctrace demo [--docker] [--out DIR] [--requests N]\n       hlctrace demo scale-model [options]\n       hlctrace demo compare [--out DIR]";
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (a.equals("--help") || a.equals("-h")) {
                 System.out.println(usage);
                 return;
+            }
+            if (a.equals("--docker")) {
+                docker = true;
+                continue;
             }
             if (!a.equals("--out") && !a.equals("--requests")) {
                 System.err.println("hlctrace demo: unknown option " + a + "\n" + usage);
@@ -84,6 +89,10 @@ public final class Demo {
                     System.exit(2);
                 }
             }
+        }
+        if (docker) {
+            DockerDemo.main(out, requests);
+            return;
         }
         long t0 = System.nanoTime();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopping = true, "hlctrace-demo-stopping"));
@@ -198,38 +207,36 @@ public final class Demo {
                 for (Executor x : EXECUTORS) probeClocks.put(x.name(), startProbe(children, x, ns, probeJar, config, logs, stderr));
             }
             ServiceLauncher services = new ServiceLauncher(children, byName, agentJar, config, clocks, logs, stderr, ns, probeClocks);
-            String pyHttpAddr = null;
-            if (probes) {
-                ChildJvm py = ChildJvm.startProgram("python3 http-service(C)", concat(ns.probedWrapper("C"),
-                        List.of("python3", "-u", "-c", io.hlctrace.demo.apps.PythonServices.HTTP_SERVICE, Integer.toString(PYTHON_HTTP_PORT))), stderr.resolve("python3-http-service.stderr"));
-                children.add(py);
-                pyHttpAddr = services.address("C", py.expect("PORT ", Duration.ofSeconds(30)));
+            Map<String, List<String>> pythonCommands = new HashMap<>();
+            Workload.Placement placement = new Workload.Placement() {
+                @Override
+                public Workload.Output startJvm(String service, String executor, List<String> args) throws IOException {
+                    return services.start(service, executor, args);
+                }
+
+                @Override
+                public Workload.Output startPython(String name, String executor, String script, List<String> args) throws IOException {
+                    pythonCommands.put(name, concat(concat(ns.probedWrapper(executor), List.of("python3", "-u", "-c", script)), args));
+                    return restartPython(name);
+                }
+
+                @Override
+                public Workload.Output restartPython(String name) throws IOException {
+                    ChildJvm py = ChildJvm.startProgram(name + "(C)", pythonCommands.get(name), stderr.resolve(name + ".stderr"));
+                    children.add(py);
+                    return py;
+                }
+
+                @Override
+                public String address(String executor, String name, String port) {
+                    return services.address(executor, port);
+                }
+            };
+            try {
+                System.out.println("workload: " + Workload.run(placement, requests, probes, 1));
+            } catch (IOException e) {
+                throw new IOException(e.getMessage() + "; see " + stderr, e);
             }
-            ChildJvm http = services.start("http-service", "C", pyHttpAddr == null ? List.of("http-service") : List.of("http-service", pyHttpAddr));
-            ChildJvm raw = services.start("raw-service", "A", List.of("raw-service"));
-            String httpAddr = services.address("C", http.expect("PORT ", Duration.ofSeconds(30)));
-            String rawAddr = services.address("A", raw.expect("PORT ", Duration.ofSeconds(30)));
-            ChildJvm gateway = services.start("gateway", "B", List.of("gateway", rawAddr, httpAddr));
-            String gatewayAddr = services.address("B", gateway.expect("PORT ", Duration.ofSeconds(30)));
-            ChildJvm client = services.start("client", "A", List.of("client", gatewayAddr, Integer.toString(requests), "7"));
-            ChildJvm pyClient = null;
-            if (probes) {
-                // on the same executor as the service it calls: a plain connection between a JVM and a
-                // probed process carries no clock across executors (docs/demo.md)
-                pyClient = ChildJvm.startProgram("python3 client(C)", concat(ns.probedWrapper("C"),
-                        List.of("python3", "-u", "-c", io.hlctrace.demo.apps.PythonServices.HTTP_CLIENT, httpAddr, Integer.toString(requests / 2))),
-                        stderr.resolve("python3-client.stderr"));
-                children.add(pyClient);
-            }
-            String done = client.expect("DONE ", Duration.ofSeconds(60 + requests / 5));
-            if (!done.endsWith(" 0")) throw new IOException("the workload had failed requests (" + done + "); see " + stderr);
-            if (pyClient != null) {
-                String pyDone = pyClient.expect("DONE ", Duration.ofSeconds(60));
-                if (!pyDone.endsWith(" 0")) throw new IOException("the python3 client had failed requests (" + pyDone + "); see " + stderr);
-            }
-            System.out.println("workload: " + requests + " requests client(A) -> gateway(B) -> raw-service(A, NIO) and http-service(C"
-                    + (probes ? ") -> python3 http-service(C, probe); " + requests / 2 + " requests python3 client(C, probe) -> http-service(C) -> python3 http-service(C)" : ")") + ", all answered");
-            client.waitFor(Duration.ofSeconds(10));
         } finally {
             // SIGTERM in reverse start order (services before the probes that stamp them): the agents and probe
             // daemons flush their logs in their shutdown hooks; then the namespaces, cgroups and pins go
@@ -287,9 +294,9 @@ public final class Demo {
     }
 
     /** The python3 HTTP service's port inside executor C's namespace; the agents talk plain to it. */
-    static final int PYTHON_HTTP_PORT = 8000;
+    static final int PYTHON_HTTP_PORT = Workload.PYTHON_HTTP_PORT;
 
-    private static List<String> concat(List<String> a, List<String> b) {
+    static List<String> concat(List<String> a, List<String> b) {
         List<String> l = new ArrayList<>(a);
         l.addAll(b);
         return l;
@@ -326,7 +333,7 @@ public final class Demo {
         return pin;
     }
 
-    private static void deleteContents(Path dir) throws IOException {
+    static void deleteContents(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted((a, b) -> b.getNameCount() - a.getNameCount()).toList()) {
                 if (!p.equals(dir)) Files.delete(p);
