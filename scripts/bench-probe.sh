@@ -4,21 +4,27 @@
 # with the probe attached and detached in the same run, alternating, reported as ratios.
 # Usage (root): hlctrace bench probe [ROUNDS] [SECONDS_PER_MEASUREMENT]
 # Each attached phase starts the two daemons (one per executor) and warms them up first.
+# After each attached ping-pong measurement, one more ping-pong run (not in the ratios) is profiled:
+# kernel.bpf_stats_enabled is switched on just for it (and restored), giving the probe's BPF cost
+# per program run, and the daemons' CPU time per event (from /proc); the script prints both.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ROUNDS="${1:-3}"
 SECS="${2:-3}"
 [ "$(id -u)" = 0 ] || { echo "bench probe: needs root (network namespaces, cgroups, BPF)" >&2; exit 2; }
-JAR="$ROOT/kernel-probe/target/hlctrace-probe.jar"
+# HLCTRACE_PROBE_JAR runs another build of the daemon (e.g. to compare with an older one)
+JAR="${HLCTRACE_PROBE_JAR:-$ROOT/kernel-probe/target/hlctrace-probe.jar}"
 if [ ! -e "$JAR" ]; then (cd "$ROOT" && mvn -B -q -pl hlc,bpf,kernel-probe -am install -DskipTests >&2); fi
 
-ID="htpb$$"
+ID="htqb$$"
 NS_A="${ID}a"; NS_B="${ID}b"; VA="${ID}va"; VB="${ID}vb"
 CG=/sys/fs/cgroup/unified
-WORK="$(mktemp -d /tmp/htp-bench.XXXXXX)"
+WORK="$(mktemp -d /tmp/htq-bench.XXXXXX)"
 PIDS=()
 PROBES=()
+BPF_STATS_BEFORE="$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || echo 0)"
 cleanup() {
+  echo "$BPF_STATS_BEFORE" > /proc/sys/kernel/bpf_stats_enabled 2>/dev/null || true
   for p in "${PROBES[@]}" "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   ip netns del "$NS_A" 2>/dev/null || true
@@ -33,7 +39,7 @@ trap cleanup EXIT
 ip netns add "$NS_A"; ip netns add "$NS_B"
 ip link add "$VA" type veth peer name "$VB"
 ip link set "$VA" netns "$NS_A"; ip link set "$VB" netns "$NS_B"
-ip -n "$NS_A" addr add 10.201.250.1/24 dev "$VA"; ip -n "$NS_B" addr add 10.201.250.2/24 dev "$VB"
+ip -n "$NS_A" addr add 10.204.250.1/24 dev "$VA"; ip -n "$NS_B" addr add 10.204.250.2/24 dev "$VB"
 for n in "$NS_A" "$NS_B"; do ip -n "$n" link set lo up; done
 ip -n "$NS_A" link set "$VA" up; ip -n "$NS_B" link set "$VB" up
 mkdir -p "$CG/${ID}a" "$CG/${ID}b"
@@ -41,7 +47,7 @@ mkdir -p "$CG/${ID}a" "$CG/${ID}b"
 cat > "$WORK/server.py" <<'PY'
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.201.250.2", 7100)); s.listen(16)
+s.bind(("10.204.250.2", 7100)); s.listen(16)
 while True:
     c, _ = s.accept()
     mode = c.recv(1)
@@ -58,7 +64,7 @@ PY
 cat > "$WORK/client.py" <<'PY'
 import socket, sys, time
 mode, secs = sys.argv[1], float(sys.argv[2])
-c = socket.create_connection(("10.201.250.2", 7100))
+c = socket.create_connection(("10.204.250.2", 7100))
 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 c.send(mode.encode())
 end = time.monotonic() + secs
@@ -79,7 +85,18 @@ else:
 c.close()
 PY
 
-sh -c "echo \$\$ > $CG/${ID}b/cgroup.procs && exec ip netns exec $NS_B python3 $WORK/server.py" &
+# Everything on one CPU (BENCH_CPU, default 0): client, server and both daemons. Unpinned, the
+# scheduler put client and server on one CPU for some measurements and on two for others, and on
+# this VM a wakeup across CPUs costs tens of microseconds: ping-pong ran at ~100,000-160,000 or at
+# ~15,000 round trips/s, with or without the probe, so medians of a few rounds were noise. On one
+# CPU every cycle the probe costs (BPF in the traced path, and the daemons' draining and writing)
+# is taken from the workload, so the ratio is the probe's whole CPU cost, the worst case.
+# BENCH_DAEMON_CPUS=all leaves the daemons unpinned (e.g. the other CPU is free for them).
+BENCH_CPU="${BENCH_CPU:-0}"
+BENCH_DAEMON_CPUS="${BENCH_DAEMON_CPUS:-$BENCH_CPU}"
+DAEMON_PIN=()
+[ "$BENCH_DAEMON_CPUS" = all ] || DAEMON_PIN=(taskset -c "$BENCH_DAEMON_CPUS")
+sh -c "echo \$\$ > $CG/${ID}b/cgroup.procs && exec taskset -c $BENCH_CPU ip netns exec $NS_B python3 $WORK/server.py" &
 PIDS+=($!)
 sleep 0.5
 
@@ -96,7 +113,7 @@ done
 
 start_probe() {
   for x in a b; do
-    java --enable-native-access=ALL-UNNAMED -jar "$JAR" --config "$WORK/$x.yml" 2>"$WORK/$x.err" &
+    "${DAEMON_PIN[@]}" java --enable-native-access=ALL-UNNAMED -jar "$JAR" --config "$WORK/$x.yml" 2>"$WORK/$x.err" &
     PROBES+=($!)
   done
   for x in a b; do
@@ -112,13 +129,54 @@ stop_probe() {
   PROBES=()
   rm -f "$WORK"/*.err
 }
-measure() { sh -c "echo \$\$ > $CG/${ID}a/cgroup.procs && exec ip netns exec $NS_A python3 $WORK/client.py $1 $SECS"; }
+# The probe's own BPF programs (from the daemons' fdinfo) as "id name run_time_ns run_cnt", and
+# "cpu TICKS" for the daemons' user+system time.
+snapshot() {
+  local ids
+  ids="$(for p in "${PROBES[@]}"; do grep -h '^prog_id:' /proc/"$p"/fdinfo/* 2>/dev/null | awk '{print $2}'; done | sort -u | tr '\n' ' ')"
+  bpftool -j prog show | IDS="$ids" python3 -c '
+import json, os, sys
+ids = set(os.environ["IDS"].split())
+for p in json.load(sys.stdin):
+    if str(p["id"]) in ids: print(p["id"], p["name"], p.get("run_time_ns", 0), p.get("run_cnt", 0))'
+  local t=0
+  for p in "${PROBES[@]}"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done
+  echo "cpu $t"
+}
+profile() {
+  echo 1 > /proc/sys/kernel/bpf_stats_enabled
+  snapshot > "$WORK/prof.before"
+  measure p > /dev/null
+  snapshot > "$WORK/prof.after"
+  echo "$BPF_STATS_BEFORE" > /proc/sys/kernel/bpf_stats_enabled
+  python3 - "$WORK/prof.before" "$WORK/prof.after" >> "$WORK/profile" <<'PY'
+import sys
+def load(f):
+    d = {}
+    for l in open(f):
+        w = l.split()
+        if not w:
+            continue
+        if w[0] == "cpu":
+            d["cpu"] = [int(w[1])]
+        else:
+            d[(w[0], w[1])] = [int(w[2]), int(w[3])]
+    return d
+a, b = load(sys.argv[1]), load(sys.argv[2])
+for k, v in b.items():
+    if k in a:
+        d = [y - x for x, y in zip(a[k], v)]
+        print("cpu", d[0]) if k == "cpu" else print(k[1], d[0], d[1])
+PY
+}
+measure() { sh -c "echo \$\$ > $CG/${ID}a/cgroup.procs && exec taskset -c $BENCH_CPU ip netns exec $NS_A python3 $WORK/client.py $1 $SECS"; }
 
 declare -A R
 for r in $(seq "$ROUNDS"); do
   for state in detached attached; do
     [ "$state" = attached ] && start_probe
     R[$state,p,$r]=$(measure p)
+    [ "$state" = attached ] && profile
     R[$state,s,$r]=$(measure s)
     [ "$state" = attached ] && stop_probe
     echo "round $r $state: ping-pong ${R[$state,p,$r]} round trips/s, streaming ${R[$state,s,$r]} MB/s" >&2
@@ -127,7 +185,7 @@ done
 events=$(cat "$WORK"/a.jsonl "$WORK"/b.jsonl | grep -c '"kind":"send"\|"kind":"recv"' || true)
 drops=$(cat "$WORK"/a.jsonl "$WORK"/b.jsonl | awk -F'"dropped":' 'NF > 1 { split($2, a, /[,}]/); s += a[1] } END { print s + 0 }')
 
-python3 - "$ROUNDS" "$events" "${drops:-0}" <<PY
+python3 - "$ROUNDS" "$events" "${drops:-0}" "$WORK/profile" <<PY
 import statistics, sys
 rounds = int(sys.argv[1])
 R = {}
@@ -139,4 +197,17 @@ for kind, name, unit in (("p", "ping-pong, 1-byte round trips", "round trips/s")
     d, a = med("detached", kind), med("attached", kind)
     print(f"| {name} | {d:,.0f} {unit} | {a:,.0f} {unit} | {a / d:.3f} |")
 print(f"\nprobe events written while attached: {sys.argv[2]}, ring-buffer drops: {sys.argv[3]}")
+# per-event costs from the profiled ping-pong runs (bpf_stats on; both executors summed)
+ns, runs, cpu = {}, {}, 0
+for line in open(sys.argv[4]):
+    w = line.split()
+    if w[0] == "cpu":
+        cpu += int(w[1])
+    else:
+        ns[w[0]] = ns.get(w[0], 0) + int(w[1]); runs[w[0]] = runs.get(w[0], 0) + int(w[2])
+events = runs.get("hlc_on_send", 0) + runs.get("hlc_on_recv", 0)
+print("\nprofiled ping-pong (not in the ratios): BPF ns per program run: "
+      + ", ".join(f"{k} {ns[k] / runs[k]:.0f}" for k in sorted(ns) if runs[k]))
+if events:
+    print(f"sock_ops runs per event {runs.get('hlc_sockops', 0) / events:.2f}; daemons' CPU per event {cpu * 1e4 / events:.2f} us ({events} events)")
 PY

@@ -46,20 +46,47 @@ enum hlc_stat {
 	STAT_OPTIONS_REFUSED = 3, /* received options refused by the max-offset guard */
 	STAT_CAS_EXHAUSTED = 4,   /* ticks that lost every CAS race and fell back to an atomic increment */
 	STAT_EVENTS = 5,          /* events written to the ring buffer */
-	STAT_COUNT = 8,
+	/* Fail-stop with fail_mode refuse (docs/clock-sync.md): what the probe did not do while the
+	 * executor was unhealthy, so that nothing it skipped goes unreported. */
+	STAT_OPTIONS_WITHHELD = 6, /* outgoing segments sent without the option */
+	STAT_EVENTS_WITHHELD = 7,  /* sends and receives not stamped (no event) */
+	STAT_OPTIONS_DEFERRED = 8, /* received options kept for the connection's next receive event, not merged */
+	STAT_COUNT = 16,
 };
 
+/*
+ * Per CPU: the counters are bumped on every segment and message from both ends of a connection,
+ * usually on two CPUs; one shared cache line bouncing between them cost more than the counting.
+ * Readers sum the CPUs' values.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_COUNT);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stats SEC(".maps");
 
+/*
+ * Settings the daemon writes (pinned as <pin dir>/control; indexes mirrored in BpfProbe.java):
+ * CONTROL_FAIL_REFUSE is probe.yml's fail_mode (1 = refuse); while control[CONTROL_FORGE_COUNT]
+ * is non-zero, outgoing options carry control[CONTROL_FORGE_HLC] instead of the clock (a test knob
+ * that plays a forged peer).
+ */
+enum { CONTROL_FORGE_HLC = 0, CONTROL_FORGE_COUNT = 1, CONTROL_FAIL_REFUSE = 2, CONTROL_COUNT = 4 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CONTROL_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} control SEC(".maps");
+
 static __always_inline void hlc_count(__u32 stat)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+	/* atomic although per CPU: a softirq (sock_ops) may interrupt a tracepoint program on this CPU */
 	if (v)
 		__sync_fetch_and_add(v, 1);
 }
@@ -68,6 +95,28 @@ static __always_inline struct hlc_clock_state *hlc_state(void)
 {
 	__u32 zero = 0;
 	return bpf_map_lookup_elem(&clock, &zero);
+}
+
+/* flags bit 0, set by clock-sync while the executor's clock cannot be trusted (fail-stop). */
+#define HLC_FLAG_UNHEALTHY 1ULL
+
+/* Read at the moment of stamping, so an event says whether its own stamp was trusted. */
+static __always_inline bool hlc_unhealthy(const struct hlc_clock_state *s)
+{
+	return (*(volatile const __u64 *)&s->flags & HLC_FLAG_UNHEALTHY) != 0;
+}
+
+/*
+ * Fail-stop with fail_mode refuse: unhealthy, and told to hand out no timestamps. The settings
+ * map is read only when the flag is set, so a healthy executor pays nothing for it.
+ */
+static __always_inline bool hlc_withholding(const struct hlc_clock_state *s)
+{
+	if (!hlc_unhealthy(s))
+		return false;
+	__u32 k = CONTROL_FAIL_REFUSE;
+	__u64 *refuse = bpf_map_lookup_elem(&control, &k);
+	return refuse && *refuse != 0;
 }
 
 #define HLC_NS_PER_S 1000000000ULL

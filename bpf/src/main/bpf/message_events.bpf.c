@@ -18,7 +18,7 @@
 #define IPPROTO_TCP 6
 
 enum { EVENT_SEND = 1, EVENT_RECV = 2 };
-enum { EVENT_FLAG_REFUSED = 1 };
+enum { EVENT_FLAG_REFUSED = 1, EVENT_FLAG_UNHEALTHY = 2 };
 
 struct probe_event {
 	__u64 hlc;       /*   0 */
@@ -33,7 +33,7 @@ struct probe_event {
 	__u32 netns;     /*  56: network namespace inode */
 	__u16 family;    /*  60: AF_INET or AF_INET6 */
 	__u8 kind;       /*  62: EVENT_SEND / EVENT_RECV */
-	__u8 flags;      /*  63: EVENT_FLAG_REFUSED */
+	__u8 flags;      /*  63: EVENT_FLAG_REFUSED | EVENT_FLAG_UNHEALTHY */
 	__u16 lport;     /*  64: host order */
 	__u16 rport;     /*  66: host order */
 	__u32 _pad;      /*  68 */
@@ -72,7 +72,8 @@ static __always_inline int on_message(struct sock *sk, int ret, int flags, __u8 
 		return 0;
 	if (kind == EVENT_RECV && (flags & MSG_PEEK))
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	/* tp_btf hands BTF pointers: plain loads (CO-RE relocated), no bpf_probe_read per field */
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	struct conn_state *cs = bpf_sk_storage_get(&conn_state, sk, 0, 0);
 	if (!cs)
@@ -89,32 +90,52 @@ static __always_inline int on_message(struct sock *sk, int ret, int flags, __u8 
 	__u64 hlc, rhlc = 0, off;
 	__u32 end_seq;
 	__u8 eflags = 0;
+	/* The flag as of this stamp, not as of the daemon's drain. */
+	bool unhealthy = hlc_unhealthy(s);
+	bool withhold = unhealthy && hlc_withholding(s);
+	if (unhealthy)
+		eflags |= EVENT_FLAG_UNHEALTHY;
 	if (kind == EVENT_SEND) {
-		end_seq = BPF_CORE_READ(tp, write_seq);
-		hlc = hlc_tick(s, pt, 0);
+		end_seq = tp->write_seq;
 		cs->stamped_end = end_seq;
-		__u64 pending = __sync_lock_test_and_set(&cs->pending_stamp, 0);
-		/* A segment of this message left inside sendmsg() carrying an earlier tick: take it. */
-		if (pending != 0 && pending < hlc)
-			hlc = pending;
+		/* read first: the exchange (a locked instruction) only when a segment left a stamp */
+		__u64 pending = cs->pending_stamp;
+		if (pending)
+			pending = __sync_lock_test_and_set(&cs->pending_stamp, 0);
 		cs->snd_off += (__u32)(end_seq - cs->snd_seen);
 		cs->snd_seen = end_seq;
 		off = cs->snd_off - (__u32)ret;
+		if (withhold) {
+			/* fail-stop, fail_mode refuse: no stamp; the offsets above stay counted */
+			hlc_count(STAT_EVENTS_WITHHELD);
+			return 0;
+		}
+		hlc = hlc_tick(s, pt, 0);
+		/* A segment of this message left inside sendmsg() carrying an earlier tick: take it. */
+		if (pending != 0 && pending < hlc)
+			hlc = pending;
 	} else {
-		end_seq = BPF_CORE_READ(tp, copied_seq);
-		__u64 refused = __sync_lock_test_and_set(&cs->rx_refused, 0);
+		end_seq = tp->copied_seq;
+		__u64 refused = cs->rx_refused;
+		if (refused)
+			refused = __sync_lock_test_and_set(&cs->rx_refused, 0);
+		cs->rcv_off += (__u32)(end_seq - cs->rcv_seen);
+		cs->rcv_seen = end_seq;
+		off = cs->rcv_off - (__u32)ret;
+		if (withhold) {
+			hlc_count(STAT_EVENTS_WITHHELD);
+			return 0;
+		}
 		if (refused) {
 			rhlc = refused;
 			eflags |= EVENT_FLAG_REFUSED;
 		} else {
 			rhlc = cs->rx_hlc;
 		}
-		/* The options were merged when the segments arrived; merging again is what makes the
-		 * receive's own stamp provably above the sender's, whatever ticked in between. */
+		/* The options were merged when the segments arrived (or deferred while the executor
+		 * was fail-stopped); merging again is what makes the receive's own stamp provably above
+		 * the sender's, whatever ticked in between. */
 		hlc = hlc_tick(s, pt, cs->rx_hlc);
-		cs->rcv_off += (__u32)(end_seq - cs->rcv_seen);
-		cs->rcv_seen = end_seq;
-		off = cs->rcv_off - (__u32)ret;
 	}
 
 	struct probe_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

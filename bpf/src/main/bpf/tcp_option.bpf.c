@@ -8,6 +8,15 @@
  *   kind 254 | length 12 | ExID 0x484C ("HL") | HLC word, 8 bytes, network byte order
  *
  * A peer without the program ignores the option (unknown option kinds are skipped by TCP).
+ *
+ * Two programs: hlc_sockops for the targets whose messages the probe logs (it creates the
+ * per-connection state that the message tracepoints need), and hlc_sockops_option_only for
+ * cgroups whose processes log their own events (instrumented JVMs): the same option, written and
+ * merged into the same executor clock, but no connection state, so the tracepoints skip them.
+ *
+ * Fail-stop (fail_mode refuse, unhealthy flag set): no option is written, received options are
+ * not merged (the clock does not move while it cannot be trusted; a logged connection keeps the
+ * option for its next receive event), and both are counted.
  */
 #include "hlc_clock.h"
 #include "conn_state.h"
@@ -23,20 +32,6 @@ struct hlc_tcp_opt {
 	__be16 exid;
 	__be64 hlc;
 } __attribute__((packed));
-
-/*
- * Test knob (pinned as <pin dir>/control): while control[1] (a count) is non-zero, outgoing
- * options carry control[0] instead of the clock; used by the tests to play a forged peer.
- */
-enum { CONTROL_FORGE_HLC = 0, CONTROL_FORGE_COUNT = 1, CONTROL_COUNT = 4 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CONTROL_COUNT);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} control SEC(".maps");
 
 static __always_inline __u64 forged_hlc(void)
 {
@@ -73,11 +68,15 @@ static __always_inline void init_conn(struct bpf_sock_ops *skops)
 	cs->stamped_end = skops->snd_nxt;
 }
 
-static __always_inline void write_option(struct bpf_sock_ops *skops)
+static __always_inline void write_option(struct bpf_sock_ops *skops, const bool logged)
 {
 	struct hlc_clock_state *s = hlc_state();
 	if (!s)
 		return;
+	if (hlc_withholding(s)) {
+		hlc_count(STAT_OPTIONS_WITHHELD);
+		return; /* the reserved bytes go out as NOPs */
+	}
 	__u32 payload = 0;
 	__u32 seq = 0;
 	struct tcphdr *th = skops->skb_data;
@@ -90,15 +89,18 @@ static __always_inline void write_option(struct bpf_sock_ops *skops)
 	if (payload > 0) {
 		/* A segment with data is a step of the send: tick, so the receiver ends up above it. */
 		value = hlc_tick(s, pt, 0);
-		struct bpf_sock *sk = skops->sk;
-		struct conn_state *cs = sk ? bpf_sk_storage_get(&conn_state, sk, 0, 0) : 0;
 		/*
 		 * Bytes not yet stamped by a send event are leaving inside sendmsg(), before the
 		 * sock_send_length tracepoint fires: remember this tick, the send event takes it, so
-		 * that the send is never stamped above an option that carried its bytes.
+		 * that the send is never stamped above an option that carried its bytes. (An agent
+		 * stamps its send before it writes, so option-only connections need nothing here.)
 		 */
-		if (cs && (__s32)(seq + payload - cs->stamped_end) > 0)
-			__sync_val_compare_and_swap(&cs->pending_stamp, 0, value);
+		if (logged) {
+			struct bpf_sock *sk = skops->sk;
+			struct conn_state *cs = sk ? bpf_sk_storage_get(&conn_state, sk, 0, 0) : 0;
+			if (cs && (__s32)(seq + payload - cs->stamped_end) > 0)
+				__sync_val_compare_and_swap(&cs->pending_stamp, 0, value);
+		}
 	} else {
 		/* ACKs carry the clock as it is: they are no event of the application. */
 		value = *(volatile __u64 *)&s->hlc;
@@ -118,7 +120,7 @@ static __always_inline void write_option(struct bpf_sock_ops *skops)
 		hlc_count(STAT_OPTIONS_WRITTEN);
 }
 
-static __always_inline void parse_option(struct bpf_sock_ops *skops)
+static __always_inline void parse_option(struct bpf_sock_ops *skops, const bool logged)
 {
 	/* Searching a kind-254 option by ExID: length byte 4 = kind, length, 2-byte ExID. */
 	struct hlc_tcp_opt opt = {
@@ -136,12 +138,19 @@ static __always_inline void parse_option(struct bpf_sock_ops *skops)
 	__u64 pt = hlc_from_ns(hlc_physical_ns(s));
 	struct bpf_sock *sk = skops->sk;
 	struct conn_state *cs = 0;
-	if (sk && sk->state != BPF_TCP_LISTEN && sk->state != BPF_TCP_NEW_SYN_RECV)
+	if (logged && sk && sk->state != BPF_TCP_LISTEN && sk->state != BPF_TCP_NEW_SYN_RECV)
 		cs = bpf_sk_storage_get(&conn_state, sk, 0, 0);
 	if (hlc_guard_refuses(s, pt, remote)) {
 		hlc_count(STAT_OPTIONS_REFUSED);
 		if (cs)
 			cs->rx_refused = remote;
+		return;
+	}
+	if (hlc_withholding(s)) {
+		/* Not merged now; the receive event that reads these bytes merges rx_hlc. */
+		hlc_count(STAT_OPTIONS_DEFERRED);
+		if (cs && remote > cs->rx_hlc)
+			cs->rx_hlc = remote;
 		return;
 	}
 	hlc_tick(s, pt, remote);
@@ -150,8 +159,7 @@ static __always_inline void parse_option(struct bpf_sock_ops *skops)
 		cs->rx_hlc = remote;
 }
 
-SEC("sockops")
-int hlc_sockops(struct bpf_sock_ops *skops)
+static __always_inline int handle(struct bpf_sock_ops *skops, const bool logged)
 {
 	switch (skops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
@@ -161,19 +169,45 @@ int hlc_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		enable_options(skops);
-		init_conn(skops);
+		if (logged)
+			init_conn(skops);
 		break;
-	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
+	case BPF_SOCK_OPS_HDR_OPT_LEN_CB: {
+		struct hlc_clock_state *s = hlc_state();
+		if (!s)
+			break;
+		if (hlc_withholding(s)) {
+			/* No room reserved, so WRITE never fires: count here. LEN also runs without a
+			 * segment (MSS calculation); a real segment always has TCP flags (ACK or SYN). */
+			if (skops->skb_tcp_flags)
+				hlc_count(STAT_OPTIONS_WITHHELD);
+			break;
+		}
 		bpf_reserve_hdr_opt(skops, HLC_OPT_LEN, 0);
 		break;
+	}
 	case BPF_SOCK_OPS_WRITE_HDR_OPT_CB:
-		write_option(skops);
+		write_option(skops, logged);
 		break;
 	case BPF_SOCK_OPS_PARSE_HDR_OPT_CB:
-		parse_option(skops);
+		parse_option(skops, logged);
 		break;
 	}
 	return 1;
+}
+
+/* targets.cgroups / pids / docker: option, and per-message events through the tracepoints. */
+SEC("sockops")
+int hlc_sockops(struct bpf_sock_ops *skops)
+{
+	return handle(skops, true);
+}
+
+/* targets.option_only_cgroups / option_only_pids: the option only (their processes log themselves). */
+SEC("sockops")
+int hlc_sockops_option_only(struct bpf_sock_ops *skops)
+{
+	return handle(skops, false);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -38,7 +38,8 @@ public final class BpfProbe implements AutoCloseable {
     private final List<Pointer> objects = new ArrayList<>();
     private final Map<Path, Pointer> cgroupLinks = new LinkedHashMap<>();
     private final List<Pointer> tracepointLinks = new ArrayList<>();
-    private Pointer sockops;
+    private Pointer sockops, sockopsOptionOnly;
+    private final Map<Path, Pointer> optionOnlyLinks = new LinkedHashMap<>();
     private Pointer clockMapping;
     private ExecutorClockState clockState;
     private int clockFd = -1, statsFd = -1, controlFd = -1, eventsFd = -1;
@@ -87,6 +88,7 @@ public final class BpfProbe implements AutoCloseable {
             Pointer tcp = objects.get(0);
             Pointer msg = objects.get(1);
             sockops = program(tcp, "hlc_sockops");
+            sockopsOptionOnly = program(tcp, "hlc_sockops_option_only");
             clockFd = mapFd(tcp, "clock");
             statsFd = mapFd(tcp, "stats");
             controlFd = mapFd(tcp, "control");
@@ -176,9 +178,29 @@ public final class BpfProbe implements AutoCloseable {
         return new ProbeException("could not " + what + reason + (log.isEmpty() ? "" : "\n--- libbpf/kernel said ---\n" + log), remedy);
     }
 
-    /** Attaches the sock_ops program to a cgroup v2 directory (covering its descendants). */
+    /**
+     * Attaches the sock_ops program to a cgroup v2 directory (covering its descendants): the option
+     * on every segment, and an event per message of its processes.
+     */
     public synchronized void attachCgroup(Path dir) {
-        if (cgroupLinks.containsKey(dir)) return;
+        attach(dir, sockops, cgroupLinks, optionOnlyLinks, "targets.option_only_cgroups");
+    }
+
+    /**
+     * Attaches the option-only sock_ops program: the option is written and merged into the
+     * executor clock, but the probe logs no events for these processes (instrumented JVMs log
+     * their own; events from both would be duplicates).
+     */
+    public synchronized void attachCgroupOptionOnly(Path dir) {
+        attach(dir, sockopsOptionOnly, optionOnlyLinks, cgroupLinks, "targets.cgroups");
+    }
+
+    private void attach(Path dir, Pointer program, Map<Path, Pointer> links, Map<Path, Pointer> otherKind, String otherKey) {
+        if (links.containsKey(dir)) return;
+        if (otherKind.containsKey(dir)) {
+            throw new ProbeException("cgroup " + dir + " is already a target of the other kind (" + otherKey + ")",
+                    "a cgroup either has its messages logged by the probe or only carries the option; list it once");
+        }
         if (!Files.isDirectory(dir)) {
             throw new ProbeException("cgroup " + dir + " does not exist", "create it (mkdir) or fix the path; cgroup v2 directories live under " + ProbeConfig.CGROUP2_ROOT);
         }
@@ -191,9 +213,9 @@ public final class BpfProbe implements AutoCloseable {
         if (fd < 0) throw new ProbeException("cannot open cgroup " + dir + ": " + LibC.INSTANCE.strerror(Native.getLastError()), "check the path and permissions");
         try {
             LibbpfLog.clear();
-            Pointer link = BPF.bpf_program__attach_cgroup(sockops, fd);
+            Pointer link = BPF.bpf_program__attach_cgroup(program, fd);
             if (link == null) throw refusal("attach sock_ops to cgroup " + dir, Native.getLastError());
-            cgroupLinks.put(dir, link);
+            links.put(dir, link);
         } finally {
             LibC.INSTANCE.close(fd);
         }
@@ -202,10 +224,21 @@ public final class BpfProbe implements AutoCloseable {
     /** Detaches from a cgroup (a container went away); a no-op when not attached. */
     public synchronized void detachCgroup(Path dir) {
         Pointer link = cgroupLinks.remove(dir);
+        if (link == null) link = optionOnlyLinks.remove(dir);
         if (link != null) BPF.bpf_link__destroy(link);
     }
 
     public synchronized List<Path> attachedCgroups() { return List.copyOf(cgroupLinks.keySet()); }
+
+    public synchronized List<Path> optionOnlyCgroups() { return List.copyOf(optionOnlyLinks.keySet()); }
+
+    /**
+     * fail_mode: with {@code refuse} true, while the clock record's unhealthy flag is set the
+     * kernel writes no option, merges no option and stamps no event (each counted in the stats).
+     */
+    public void setFailRefuse(boolean refuse) {
+        setControl(CONTROL_FAIL_REFUSE, refuse ? 1 : 0);
+    }
 
     public ExecutorClockState clockState() { return clockState; }
 
@@ -219,19 +252,37 @@ public final class BpfProbe implements AutoCloseable {
 
     /** One counter of the stats map (ProbeStats indexes). */
     public long stat(int index) {
-        try (Memory key = new Memory(4); Memory value = new Memory(8)) {
+        // a per-CPU array: one u64 per possible CPU, summed
+        int cpus = possibleCpus();
+        try (Memory key = new Memory(4); Memory value = new Memory(8L * cpus)) {
             key.setInt(0, index);
-            value.setLong(0, 0);
+            value.clear();
             if (BPF.bpf_map_lookup_elem(statsFd, key, value) != 0) return 0;
-            return value.getLong(0);
+            long sum = 0;
+            for (int i = 0; i < cpus; i++) sum += value.getLong(8L * i);
+            return sum;
         }
+    }
+
+    private static int possibleCpus;
+
+    private static synchronized int possibleCpus() {
+        if (possibleCpus <= 0) {
+            int n = BPF.libbpf_num_possible_cpus();
+            if (n <= 0) throw new ProbeException("libbpf cannot tell the number of possible CPUs (" + n + ")", "check /sys/devices/system/cpu/possible");
+            possibleCpus = n;
+        }
+        return possibleCpus;
     }
 
     /** Test knob: the next {@code count} options written carry {@code hlc} instead of the clock. */
     public void forgeOptions(long hlc, long count) {
-        setControl(0, hlc);
-        setControl(1, count);
+        setControl(CONTROL_FORGE_HLC, hlc);
+        setControl(CONTROL_FORGE_COUNT, count);
     }
+
+    /** Indexes of the control map, mirroring the enum in bpf/src/main/bpf/hlc_clock.h. */
+    static final int CONTROL_FORGE_HLC = 0, CONTROL_FORGE_COUNT = 1, CONTROL_FAIL_REFUSE = 2;
 
     private void setControl(int index, long v) {
         try (Memory key = new Memory(4); Memory value = new Memory(8)) {
@@ -242,10 +293,25 @@ public final class BpfProbe implements AutoCloseable {
     }
 
     /** Detaches every program and closes the objects; the clock stays pinned for the next run and the agents. */
+    /**
+     * Detaches every program but keeps the maps: the daemon does this before its last drain, so
+     * that no event can be stamped after the drain and go unwritten.
+     */
+    public synchronized void detachPrograms() {
+        for (Pointer l : cgroupLinks.values()) BPF.bpf_link__destroy(l);
+        cgroupLinks.clear();
+        for (Pointer l : optionOnlyLinks.values()) BPF.bpf_link__destroy(l);
+        optionOnlyLinks.clear();
+        for (Pointer l : tracepointLinks) BPF.bpf_link__destroy(l);
+        tracepointLinks.clear();
+    }
+
     @Override
     public synchronized void close() {
         for (Pointer l : cgroupLinks.values()) BPF.bpf_link__destroy(l);
         cgroupLinks.clear();
+        for (Pointer l : optionOnlyLinks.values()) BPF.bpf_link__destroy(l);
+        optionOnlyLinks.clear();
         for (Pointer l : tracepointLinks) BPF.bpf_link__destroy(l);
         tracepointLinks.clear();
         if (clockMapping != null) {

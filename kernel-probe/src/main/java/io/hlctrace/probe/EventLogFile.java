@@ -17,7 +17,7 @@ final class EventLogFile implements AutoCloseable {
     private static final int FLUSH_AT = 1 << 20;
     private final Path path;
     private final FileChannel channel;
-    private final StringBuilder pending = new StringBuilder(64 * 1024);
+    private final ProbeLogFormatter.Output pending = new ProbeLogFormatter.Output(FLUSH_AT + 64 * 1024);
 
     EventLogFile(Path path) throws IOException {
         this.path = path;
@@ -28,16 +28,24 @@ final class EventLogFile implements AutoCloseable {
 
     /** Queues one line (without its newline). */
     void append(String line) throws IOException {
-        pending.append(line).append('\n');
-        if (pending.length() >= FLUSH_AT) flush();
+        pending.put(line.getBytes(StandardCharsets.UTF_8));
+        pending.put((byte) '\n');
+        flushIfFull();
+    }
+
+    /** Where whole lines (UTF-8, each with its newline) may be formatted directly; call {@link #flushIfFull()} after each. */
+    ProbeLogFormatter.Output buffer() { return pending; }
+
+    void flushIfFull() throws IOException {
+        if (pending.len >= FLUSH_AT) flush();
     }
 
     /** Writes the queued lines. */
     void flush() throws IOException {
-        if (pending.length() == 0) return;
-        ByteBuffer bytes = StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(pending));
-        pending.setLength(0);
+        if (pending.len == 0) return;
+        ByteBuffer bytes = ByteBuffer.wrap(pending.buf, 0, pending.len);
         while (bytes.hasRemaining()) channel.write(bytes);
+        pending.reset();
     }
 
     Path path() { return path; }

@@ -68,4 +68,7 @@ interface Libbpf extends Library {
     int bpf_map_update_elem(int fd, Pointer key, Pointer value, long flags);
 
     int bpf_obj_get(String path);
+
+    /** Number of possible CPUs: a per-CPU map's lookup returns one value per possible CPU. */
+    int libbpf_num_possible_cpus();
 }

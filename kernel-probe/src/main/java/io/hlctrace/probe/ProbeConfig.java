@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import io.hlctrace.sync.SyncConfig.FailMode;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -40,7 +41,29 @@ public record ProbeConfig(
         List<Path> cgroups,
         List<Integer> pids,
         DockerTargets docker,
-        Map<String, Object> sync) {
+        Map<String, Object> sync,
+        List<Path> optionOnlyCgroups,
+        List<Integer> optionOnlyPids,
+        FailMode failMode) {
+
+    /** Targets whose messages are logged, no option-only targets, fail_mode mark-unhealthy. */
+    public ProbeConfig(String executor, Path pinRoot, Path eventLog, Path clockSocket, Duration maxOffset, int ringBufferKib,
+            long skewOffsetNanos, double skewDriftPpm, List<Path> cgroups, List<Integer> pids, DockerTargets docker, Map<String, Object> sync) {
+        this(executor, pinRoot, eventLog, clockSocket, maxOffset, ringBufferKib, skewOffsetNanos, skewDriftPpm, cgroups, pids, docker, sync,
+                List.of(), List.of(), FailMode.MARK_UNHEALTHY);
+    }
+
+    /** A copy with other option-only targets. */
+    public ProbeConfig withOptionOnly(List<Path> cgroups, List<Integer> pids) {
+        return new ProbeConfig(executor, pinRoot, eventLog, clockSocket, maxOffset, ringBufferKib, skewOffsetNanos, skewDriftPpm,
+                this.cgroups, this.pids, docker, sync, List.copyOf(cgroups), List.copyOf(pids), failMode);
+    }
+
+    /** A copy with another fail mode. */
+    public ProbeConfig withFailMode(FailMode mode) {
+        return new ProbeConfig(executor, pinRoot, eventLog, clockSocket, maxOffset, ringBufferKib, skewOffsetNanos, skewDriftPpm,
+                cgroups, pids, docker, sync, optionOnlyCgroups, optionOnlyPids, mode);
+    }
 
     public static final Path DEFAULT_PIN_ROOT = Path.of("/sys/fs/bpf/hlctrace");
     public static final Path CGROUP2_ROOT = Path.of("/sys/fs/cgroup/unified");
@@ -61,7 +84,7 @@ public record ProbeConfig(
     }
 
     private static final Set<String> TOP_KEYS = Set.of("executor", "pin_root", "event_log", "clock_socket", "max_offset",
-            "ring_buffer_kib", "skew", "targets", "sync");
+            "ring_buffer_kib", "skew", "targets", "sync", "fail_mode");
 
     public static ProbeConfig parse(Reader reader, String where) {
         Node root;
@@ -98,18 +121,19 @@ public record ProbeConfig(
         }
         List<Path> cgroups = new ArrayList<>();
         List<Integer> pids = new ArrayList<>();
+        List<Path> optionOnlyCgroups = new ArrayList<>();
+        List<Integer> optionOnlyPids = new ArrayList<>();
         DockerTargets docker = new DockerTargets(Path.of("/var/run/docker.sock"), List.of(), List.of());
-        Section targets = s.section("targets", Set.of("cgroups", "pids", "docker"));
+        Section targets = s.section("targets", Set.of("cgroups", "pids", "docker", "option_only_cgroups", "option_only_pids"));
         if (targets != null) {
-            for (String c : targets.strings("cgroups")) {
-                Path p = Path.of(c);
-                cgroups.add(p.isAbsolute() ? p : CGROUP2_ROOT.resolve(c));
-            }
-            for (String p : targets.strings("pids")) {
-                try {
-                    pids.add(Integer.parseInt(p));
-                } catch (NumberFormatException e) {
-                    throw new ConfigException(where, targets.mark("pids"), "'targets.pids' holds process ids (integers), got \"" + p + "\"");
+            cgroups.addAll(targets.cgroupPaths("cgroups"));
+            pids.addAll(targets.pids("pids"));
+            optionOnlyCgroups.addAll(targets.cgroupPaths("option_only_cgroups"));
+            optionOnlyPids.addAll(targets.pids("option_only_pids"));
+            for (Path p : optionOnlyCgroups) {
+                if (cgroups.contains(p)) {
+                    throw new ConfigException(where, targets.mark("option_only_cgroups"), p + " is listed both in 'targets.cgroups' and 'targets.option_only_cgroups': "
+                            + "a cgroup either has its messages logged by the probe or only carries the option (its processes log themselves); pick one");
                 }
             }
             Section d = targets.section("docker", Set.of("socket", "names", "labels"));
@@ -117,12 +141,46 @@ public record ProbeConfig(
                 docker = new DockerTargets(Path.of(d.string("socket", "/var/run/docker.sock")), d.strings("names"), d.strings("labels"));
             }
         }
-        if (cgroups.isEmpty() && pids.isEmpty() && !docker.any()) {
-            throw new ConfigException(where, top.getStartMark(), "no targets: give 'targets:' with 'cgroups', 'pids' or 'docker' (names/labels)");
+        if (cgroups.isEmpty() && pids.isEmpty() && !docker.any() && optionOnlyCgroups.isEmpty() && optionOnlyPids.isEmpty()) {
+            throw new ConfigException(where, top.getStartMark(), "no targets: give 'targets:' with 'cgroups', 'pids', 'docker' (names/labels), 'option_only_cgroups' or 'option_only_pids'");
         }
         Map<String, Object> sync = s.raw("sync");
+        FailMode failMode = failMode(s, sync, where);
         return new ProbeConfig(executor, pinRoot, eventLog, clockSocket, maxOffset, ringKib, offset, drift,
-                List.copyOf(cgroups), List.copyOf(pids), docker, sync);
+                List.copyOf(cgroups), List.copyOf(pids), docker, sync, List.copyOf(optionOnlyCgroups), List.copyOf(optionOnlyPids), failMode);
+    }
+
+    /**
+     * fail_mode, or the sync: section's fail-mode (the setting clock-sync documents), so the probe
+     * and clock-sync's own stamper follow one rule; both given and different is an error.
+     */
+    private static FailMode failMode(Section s, Map<String, Object> sync, String where) {
+        FailMode top = null;
+        String text = s.string("fail_mode", null);
+        if (text != null) {
+            try {
+                top = FailMode.parse(text, "'fail_mode'");
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(where, s.mark("fail_mode"), e.getMessage());
+            }
+        }
+        FailMode fromSync = null;
+        if (sync != null) {
+            for (Map.Entry<String, Object> e : sync.entrySet()) {
+                if (e.getKey().replace("-", "").replace("_", "").equalsIgnoreCase("failmode") && e.getValue() != null) {
+                    try {
+                        fromSync = FailMode.parse(String.valueOf(e.getValue()), "'sync." + e.getKey() + "'");
+                    } catch (IllegalArgumentException ex) {
+                        throw new ConfigException(where, s.mark("sync"), ex.getMessage());
+                    }
+                }
+            }
+        }
+        if (top != null && fromSync != null && top != fromSync) {
+            throw new ConfigException(where, s.mark("fail_mode"), "'fail_mode: " + top.yamlName() + "' contradicts the sync section's fail-mode "
+                    + fromSync.yamlName() + ": the probe and clock-sync must follow one rule; give it once");
+        }
+        return top != null ? top : fromSync != null ? fromSync : FailMode.MARK_UNHEALTHY;
     }
 
     /** A configuration error with its file, line and column. */
@@ -214,6 +272,28 @@ public record ProbeConfig(
             for (Node item : seq.getValue()) {
                 if (!(item instanceof ScalarNode sn)) throw new ConfigException(where, item.getStartMark(), "'" + prefix + key + "' items must be single values");
                 out.add(sn.getValue());
+            }
+            return out;
+        }
+
+        /** Cgroup v2 directories; relative ones are under the v2 root. */
+        List<Path> cgroupPaths(String key) {
+            List<Path> out = new ArrayList<>();
+            for (String c : strings(key)) {
+                Path p = Path.of(c);
+                out.add(p.isAbsolute() ? p : CGROUP2_ROOT.resolve(c));
+            }
+            return out;
+        }
+
+        List<Integer> pids(String key) {
+            List<Integer> out = new ArrayList<>();
+            for (String p : strings(key)) {
+                try {
+                    out.add(Integer.parseInt(p.strip()));
+                } catch (NumberFormatException e) {
+                    throw new ConfigException(where, mark(key), "'" + prefix + key + "' holds process ids (integers), got \"" + p + "\"");
+                }
             }
             return out;
         }

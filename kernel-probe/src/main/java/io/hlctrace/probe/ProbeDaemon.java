@@ -3,14 +3,14 @@ package io.hlctrace.probe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -41,7 +41,12 @@ public final class ProbeDaemon implements AutoCloseable {
     private final Map<String, Long> seqByProc = new HashMap<>();
     private final StringBuilder lineBuffer = new StringBuilder(512);
     private RingBufferReader ringBuffer;
-    private final List<ProbeEvent> batch = new ArrayList<>();
+    /** The drained records of one batch, copied (native order), with their HLCs for sorting. */
+    private ByteBuffer batch = ByteBuffer.allocate(4096 * ProbeEvent.SIZE).order(ByteOrder.nativeOrder());
+    private long[] batchHlc = new long[4096];
+    private int[] batchOrder = new int[4096];
+    private int batchSize;
+    private ProbeLogFormatter formatter;
     private final Thread poller;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private ClockSocketServer clockSocket;
@@ -49,7 +54,10 @@ public final class ProbeDaemon implements AutoCloseable {
     private ClockSyncService sync;
     private volatile boolean running = true;
     private volatile long events;
-    private long reportedDrops, lastRefreshNanos;
+    private long reportedDrops, reportedWithheld, lastRefreshNanos;
+    /** The probe's field on its drop events: why the events are missing (docs/kernel-probe.md). */
+    static final String CAUSE = "cause";
+    static final String CAUSE_RING_BUFFER = "ring-buffer-full", CAUSE_FAIL_STOP = "fail-stop";
     private IOException logFailure;
     private volatile String finalSummary;
 
@@ -77,12 +85,17 @@ public final class ProbeDaemon implements AutoCloseable {
             this.clock = new HybridLogicalClock(state.hlcCell(), state.physicalClock(SystemPhysicalClock.INSTANCE), config.maxOffset());
             this.selfProc = "hlctrace-probe:" + ProcessHandle.current().pid();
             this.log = new EventLogFile(config.eventLog());
+            this.formatter = new ProbeLogFormatter(config.executor());
+            probe.setFailRefuse(config.failMode() == SyncConfig.FailMode.REFUSE);
             for (Path cg : config.cgroups()) probe.attachCgroup(cg);
             for (int pid : config.pids()) probe.attachCgroup(cgroupOfTargetPid(pid));
+            for (Path cg : config.optionOnlyCgroups()) probe.attachCgroupOptionOnly(cg);
+            for (int pid : config.optionOnlyPids()) probe.attachCgroupOptionOnly(cgroupOfTargetPid(pid));
             ringBuffer = new RingBufferReader(probe.eventsFd(), config.ringBufferKib() * 1024L);
             clockSocket = config.clockSocket() == null ? null : new ClockSocketServer(config.clockSocket(), probe.clockFd());
             sync = startSync();
-            writeDaemonEvent(EventLogLine.KIND_START, "probe started: pins " + config.pinDir() + ", cgroups " + probe.attachedCgroups());
+            writeDaemonEvent(EventLogLine.KIND_START, "probe started: pins " + config.pinDir() + ", cgroups " + probe.attachedCgroups()
+                    + (probe.optionOnlyCgroups().isEmpty() ? "" : ", option-only cgroups " + probe.optionOnlyCgroups()) + ", fail_mode " + config.failMode().yamlName());
             log.flush();
         } catch (IOException e) {
             abortStart(p);
@@ -129,6 +142,10 @@ public final class ProbeDaemon implements AutoCloseable {
         Map<String, Object> section = new java.util.LinkedHashMap<>(config.sync());
         if (!section.containsKey("executor") && !section.containsKey("id") && !section.containsKey("executor-id")) section.put("executor", config.executor());
         if (!section.containsKey("status-file") && !section.containsKey("statusFile")) section.put("status-file", syncStatusFile(config).toString());
+        // one fail mode for the executor: probe.yml's fail_mode (ProbeConfig checked that they agree)
+        if (section.keySet().stream().noneMatch(k -> k.replace("-", "").replace("_", "").equalsIgnoreCase("failmode"))) {
+            section.put("fail-mode", config.failMode().yamlName());
+        }
         try {
             return SyncConfig.fromMap(section, "probe.yml sync");
         } catch (IllegalArgumentException e) {
@@ -166,8 +183,21 @@ public final class ProbeDaemon implements AutoCloseable {
         state.setSkew(config.skewOffsetNanos(), ppb, epoch);
     }
 
-    private void onRecord(ByteBuffer record) {
-        if (record.remaining() >= ProbeEvent.SIZE) batch.add(ProbeEvent.decode(record));
+    private void onRecord(ByteBuffer ring, int recordAt, int length) {
+        if (length < ProbeEvent.SIZE) return;
+        if (batchSize == batchHlc.length) {
+            int n = batchSize * 2;
+            batchHlc = Arrays.copyOf(batchHlc, n);
+            batchOrder = Arrays.copyOf(batchOrder, n);
+            ByteBuffer bigger = ByteBuffer.allocate(n * ProbeEvent.SIZE).order(ByteOrder.nativeOrder());
+            bigger.put(0, batch, 0, batchSize * ProbeEvent.SIZE);
+            batch = bigger;
+        }
+        int at = batchSize * ProbeEvent.SIZE;
+        batch.put(at, ring, recordAt, ProbeEvent.SIZE);
+        batchHlc[batchSize] = batch.getLong(at);
+        batchOrder[batchSize] = batchSize;
+        batchSize++;
     }
 
     /**
@@ -175,15 +205,46 @@ public final class ProbeDaemon implements AutoCloseable {
      * reserved, and two threads of one process may reserve in the opposite order of their
      * stamps; seq must follow the stamps (for one thread both orders are the same).
      */
-    private void writeBatch() {
-        batch.sort((x, y) -> Long.compareUnsigned(x.hlc(), y.hlc()));
-        boolean unhealthy = state.unhealthy();
-        for (ProbeEvent e : batch) {
-            long seq = seqByProc.merge(e.proc(), 1L, Long::sum);
-            write(e.toLogLine(config.executor(), seq, unhealthy, lineBuffer));
+    private void writeBatch() throws IOException {
+        sortBatchByHlc();
+        for (int i = 0; i < batchSize; i++) {
+            // "unhealthy" comes from the kernel: the flag as it was when the event was stamped
+            formatter.format(batch, batchOrder[i] * ProbeEvent.SIZE, log.buffer());
+            log.flushIfFull();
         }
-        events += batch.size();
-        batch.clear();
+        events += batchSize;
+        batchSize = 0;
+    }
+
+    /**
+     * Orders batchOrder by unsigned HLC. A batch is nearly sorted (inversions come only from
+     * stamps and reservations racing on two CPUs), so insertion sort is linear in practice; a
+     * batch with too many inversions falls back to a general sort.
+     */
+    private void sortBatchByHlc() {
+        long moves = 0, budget = 16L * batchSize + 64;
+        for (int i = 1; i < batchSize; i++) {
+            int idx = batchOrder[i];
+            long key = batchHlc[idx];
+            int j = i - 1;
+            while (j >= 0 && Long.compareUnsigned(batchHlc[batchOrder[j]], key) > 0) {
+                batchOrder[j + 1] = batchOrder[j];
+                j--;
+                if (++moves > budget) {
+                    batchOrder[j + 1] = idx;
+                    sortBatchGenerally();
+                    return;
+                }
+            }
+            batchOrder[j + 1] = idx;
+        }
+    }
+
+    private void sortBatchGenerally() {
+        Integer[] boxed = new Integer[batchSize];
+        for (int i = 0; i < batchSize; i++) boxed[i] = i;
+        Arrays.sort(boxed, (x, y) -> Long.compareUnsigned(batchHlc[x], batchHlc[y]));
+        for (int i = 0; i < batchSize; i++) batchOrder[i] = boxed[i];
     }
 
     private void write(String line) {
@@ -238,25 +299,57 @@ public final class ProbeDaemon implements AutoCloseable {
         reportDrops();
     }
 
+    /** Ring-buffer drops and fail-stop withholdings, each as a drop event with its cause. */
     private void reportDrops() {
+        reportRingBufferDrops();
+        reportWithheld();
+    }
+
+    /**
+     * Events the kernel did not stamp because the executor was unhealthy and fail_mode is refuse:
+     * reported like drops (they are missing from the log), with their cause, so that nothing
+     * disappears silently.
+     */
+    private void reportWithheld() {
+        long withheld = probe.stat(ProbeStats.EVENTS_WITHHELD);
+        if (withheld > reportedWithheld) {
+            long delta = withheld - reportedWithheld;
+            reportedWithheld = withheld;
+            write(daemonLine(EventLogLine.KIND_DROP).num(EventLogLine.DROPPED, delta).str(CAUSE, CAUSE_FAIL_STOP)
+                    .str(EventLogLine.INFO, "not stamped: the executor was unhealthy (clock sync fail-stop) and fail_mode is refuse; "
+                            + probe.stat(ProbeStats.OPTIONS_WITHHELD) + " segments went without the option so far").end());
+            System.err.println("hlctrace probe [" + config.executor() + "]: " + delta + " messages not stamped while unhealthy (fail_mode refuse), " + withheld + " in total");
+        }
+    }
+
+    private void reportRingBufferDrops() {
         long drops = probe.stat(ProbeStats.RINGBUF_DROPS);
         if (drops > reportedDrops) {
             long delta = drops - reportedDrops;
             reportedDrops = drops;
-            write(new EventLogLine(lineBuffer).hlc(clock.now()).str(EventLogLine.NODE, config.executor())
-                    .str(EventLogLine.PROC, selfProc).num(EventLogLine.SEQ, seqByProc.merge(selfProc, 1L, Long::sum))
-                    .str(EventLogLine.KIND, EventLogLine.KIND_DROP).num(EventLogLine.PT, clock.physicalNanos())
-                    .str(EventLogLine.SRC, EventLogLine.SRC_PROBE).num(EventLogLine.DROPPED, delta)
+            write(daemonLine(EventLogLine.KIND_DROP).num(EventLogLine.DROPPED, delta).str(CAUSE, CAUSE_RING_BUFFER)
                     .str(EventLogLine.INFO, "the ring buffer was full; raise ring_buffer_kib").end());
             System.err.println("hlctrace probe: " + delta + " events dropped (ring buffer full), " + drops + " in total");
         }
     }
 
     private synchronized void writeDaemonEvent(String kind, String info) {
-        write(new EventLogLine(lineBuffer).hlc(clock.now()).str(EventLogLine.NODE, config.executor())
+        write(daemonLine(kind).str(EventLogLine.INFO, info).end());
+    }
+
+    /**
+     * The common head of the daemon's own events (start, stop, drop). They are stamped even while
+     * fail-stopped, since a report of what was lost must not be lost itself, and then say
+     * "unhealthy".
+     */
+    private EventLogLine daemonLine(String kind) {
+        boolean unhealthy = state.unhealthy();
+        EventLogLine line = new EventLogLine(lineBuffer).hlc(clock.now()).str(EventLogLine.NODE, config.executor())
                 .str(EventLogLine.PROC, selfProc).num(EventLogLine.SEQ, seqByProc.merge(selfProc, 1L, Long::sum))
                 .str(EventLogLine.KIND, kind).num(EventLogLine.PT, clock.physicalNanos())
-                .str(EventLogLine.SRC, EventLogLine.SRC_PROBE).str(EventLogLine.INFO, info).end());
+                .str(EventLogLine.SRC, EventLogLine.SRC_PROBE);
+        if (unhealthy) line.bool(EventLogLine.UNHEALTHY, true);
+        return line;
     }
 
     private void info(String message) {
@@ -272,7 +365,9 @@ public final class ProbeDaemon implements AutoCloseable {
     private String summaryNow() {
         return "events " + probe.stat(ProbeStats.EVENTS) + ", dropped " + probe.stat(ProbeStats.RINGBUF_DROPS)
                 + ", options written " + probe.stat(ProbeStats.OPTIONS_WRITTEN) + ", merged " + probe.stat(ProbeStats.OPTIONS_MERGED)
-                + ", refused " + probe.stat(ProbeStats.OPTIONS_REFUSED) + ", ticks after lost CAS races " + probe.stat(ProbeStats.CAS_EXHAUSTED);
+                + ", refused " + probe.stat(ProbeStats.OPTIONS_REFUSED) + ", ticks after lost CAS races " + probe.stat(ProbeStats.CAS_EXHAUSTED)
+                + ", withheld while unhealthy (fail_mode " + config.failMode().yamlName() + "): events " + probe.stat(ProbeStats.EVENTS_WITHHELD)
+                + ", options " + probe.stat(ProbeStats.OPTIONS_WITHHELD) + ", options deferred " + probe.stat(ProbeStats.OPTIONS_DEFERRED);
     }
 
     public BpfProbe probe() { return probe; }
@@ -296,6 +391,8 @@ public final class ProbeDaemon implements AutoCloseable {
     public void close() {
         if (!running) return;
         if (docker != null) docker.close();
+        // nothing is stamped after the poller's last drain
+        probe.detachPrograms();
         running = false;
         try {
             if (!stopped.await(5, TimeUnit.SECONDS)) System.err.println("hlctrace probe: the ring buffer poller did not stop in 5 s");

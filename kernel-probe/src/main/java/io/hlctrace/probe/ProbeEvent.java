@@ -20,6 +20,8 @@ public record ProbeEvent(long hlc, long rhlc, long pt, long cgroup, long off, in
     public static final int SIZE = 120;
     public static final int KIND_SEND = 1, KIND_RECV = 2;
     public static final int FLAG_REFUSED = 1;
+    /** The executor's unhealthy flag (clock-sync fail-stop) was set when the kernel stamped the event. */
+    public static final int FLAG_UNHEALTHY = 2;
     static final int AF_INET = 2, AF_INET6 = 10;
 
     public static ProbeEvent decode(ByteBuffer raw) {
@@ -43,6 +45,8 @@ public record ProbeEvent(long hlc, long rhlc, long pt, long cgroup, long off, in
     public boolean send() { return kind == KIND_SEND; }
 
     public boolean refused() { return (flags & FLAG_REFUSED) != 0; }
+
+    public boolean unhealthy() { return (flags & FLAG_UNHEALTHY) != 0; }
 
     public String proc() { return comm + ":" + pid; }
 
@@ -84,7 +88,7 @@ public record ProbeEvent(long hlc, long rhlc, long pt, long cgroup, long off, in
     }
 
     /** The event-log line (docs/event-log.md; the probe's fields are documented in docs/kernel-probe.md). */
-    public String toLogLine(String node, long seq, boolean unhealthy, StringBuilder reuse) {
+    public String toLogLine(String node, long seq, StringBuilder reuse) {
         EventLogLine line = new EventLogLine(reuse)
                 .hlc(hlc)
                 .str(EventLogLine.NODE, node)
@@ -99,7 +103,7 @@ public record ProbeEvent(long hlc, long rhlc, long pt, long cgroup, long off, in
                 .range(EventLogLine.TCP_SEQ, Integer.toUnsignedLong(tcpSeq), (Integer.toUnsignedLong(tcpSeq) + Integer.toUnsignedLong(bytes)) & 0xFFFFFFFFL);
         if (!send() && rhlc != 0) line.hex(EventLogLine.RHLC, rhlc);
         if (!send() && refused()) line.bool(EventLogLine.REFUSED, true);
-        if (unhealthy) line.bool(EventLogLine.UNHEALTHY, true);
+        if (unhealthy()) line.bool(EventLogLine.UNHEALTHY, true);
         return line.num(EventLogLine.PID, Integer.toUnsignedLong(pid))
                 .str(EventLogLine.COMM, comm)
                 .num(EventLogLine.CGROUP, cgroup)

@@ -60,14 +60,16 @@ public final class ProbeMain {
             System.err.println("hlctrace probe [" + config.executor() + "]: detached; " + daemon.summary());
         }, "hlctrace-probe-shutdown"));
         System.err.println("hlctrace probe [" + config.executor() + "]: running; clock pinned at " + daemon.probe().clockPin()
-                + ", cgroups " + daemon.probe().attachedCgroups() + ", event log " + config.eventLog()
+                + ", cgroups " + daemon.probe().attachedCgroups()
+                + (daemon.probe().optionOnlyCgroups().isEmpty() ? "" : ", option-only cgroups " + daemon.probe().optionOnlyCgroups())
+                + ", fail_mode " + config.failMode().yamlName() + ", event log " + config.eventLog()
                 + (config.clockSocket() == null ? "" : ", clock socket " + config.clockSocket()));
         try {
-            long lastDrops = 0;
+            long lastLost = 0;
             while (!daemon.awaitStop(10, TimeUnit.SECONDS)) {
-                long drops = daemon.probe().stat(ProbeStats.RINGBUF_DROPS);
-                if (drops != lastDrops) System.err.println("hlctrace probe [" + config.executor() + "]: " + daemon.summary());
-                lastDrops = drops;
+                long lost = daemon.probe().stat(ProbeStats.RINGBUF_DROPS) + daemon.probe().stat(ProbeStats.EVENTS_WITHHELD);
+                if (lost != lastLost) System.err.println("hlctrace probe [" + config.executor() + "]: " + daemon.summary());
+                lastLost = lost;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.function.Consumer;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
@@ -50,13 +49,21 @@ final class RingBufferReader implements AutoCloseable {
         return p == null || Pointer.nativeValue(p) == -1L;
     }
 
+    /** Receives one record: {@code len} bytes at {@code at} of {@code data} (native order), valid during the call. */
+    interface RecordSink {
+        void accept(ByteBuffer data, int at, int len);
+    }
+
     /**
-     * Hands every committed record to {@code sink} (a view of the record, valid during the call)
-     * and returns how many were read; stops at the first record still being written.
+     * Hands every committed record to {@code sink} and returns how many were read; stops at the
+     * first record still being written. No object per record: the sink reads the mapping in place.
+     * The consumer position is published once per drain (and every 1/4 of the ring), which is
+     * when the kernel may reuse the space.
      */
-    int drain(Consumer<ByteBuffer> sink) {
+    int drain(RecordSink sink) {
         long cons = (long) LONGS.getVolatile(consumer, 0);
         long prod = (long) LONGS.getAcquire(producer, 0);
+        long published = cons;
         int n = 0;
         while (cons < prod) {
             int at = (int) (cons & mask);
@@ -64,12 +71,16 @@ final class RingBufferReader implements AutoCloseable {
             if ((header & BUSY) != 0) break;
             int len = header & ~(BUSY | DISCARD);
             if ((header & DISCARD) == 0) {
-                sink.accept(data.slice(at + 8, len).order(ByteOrder.nativeOrder()));
+                sink.accept(data, at + 8, len);
                 n++;
             }
             cons += (len + 8 + 7) & ~7L;
-            LONGS.setRelease(consumer, 0, cons);
+            if (cons - published >= size / 4) {
+                LONGS.setRelease(consumer, 0, cons);
+                published = cons;
+            }
         }
+        if (cons != published) LONGS.setRelease(consumer, 0, cons);
         return n;
     }
 

@@ -37,9 +37,9 @@ class ClockSyncWiringTest {
     void daemonRunsClockSyncOnTheBpfClockRecord() throws Exception {
         String why = BpfProbe.cannotRunReason();
         assumeTrue(why == null, "kernel probe tests skipped: " + why);
-        String id = "htp" + ProcessHandle.current().pid() + "y";
+        String id = "htq" + ProcessHandle.current().pid() + "y";
         Path cgroup = ProbeConfig.CGROUP2_ROOT.resolve(id);
-        Path dir = Files.createTempDirectory("htp-sync");
+        Path dir = Files.createTempDirectory("htq-sync");
         Path status = dir.resolve("sync-status.json");
         Files.createDirectories(cgroup);
         ProbeConfig c = ProbeConfig.parse(new StringReader("executor: " + id + "\nevent_log: " + dir.resolve("e.jsonl") + "\nclock_socket: off\n"

@@ -50,9 +50,9 @@ class DockerContainersTest {
         String socket = statusOut.replaceAll("(?s).*DOCKER_HOST=unix://([^\\s,]+).*", "$1").strip();
         String docker = Files.isExecutable(Path.of("/usr/bin/docker")) ? "/usr/bin/docker" : "docker";
 
-        String id = "htp" + ProcessHandle.current().pid();
+        String id = "htq" + ProcessHandle.current().pid();
         String server = id + "-srv", client = id + "-cli";
-        Path dir = Files.createTempDirectory("htp-docker");
+        Path dir = Files.createTempDirectory("htq-docker");
         Path log = dir.resolve("events.jsonl");
         ProbeConfig config = new ProbeConfig(id + "d", ProbeConfig.DEFAULT_PIN_ROOT, log, null, Duration.ofSeconds(1), 1024, 0, 0,
                 List.of(), List.of(), new ProbeConfig.DockerTargets(Path.of(socket), List.of(server), List.of("hlctrace.test=" + id)), null);

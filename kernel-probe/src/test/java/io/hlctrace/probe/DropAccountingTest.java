@@ -29,9 +29,9 @@ class DropAccountingTest {
     void droppedEventsAreCountedAndLogged() throws Exception {
         String why = BpfProbe.cannotRunReason();
         assumeTrue(why == null, "kernel probe tests skipped: " + why);
-        String id = "htp" + ProcessHandle.current().pid() + "r";
+        String id = "htq" + ProcessHandle.current().pid() + "r";
         Path cgroup = ProbeConfig.CGROUP2_ROOT.resolve(id);
-        Path dir = Files.createTempDirectory("htp-drops");
+        Path dir = Files.createTempDirectory("htq-drops");
         Path log = dir.resolve("events.jsonl");
         Files.createDirectories(cgroup);
         ProbeConfig config = new ProbeConfig(id, ProbeConfig.DEFAULT_PIN_ROOT, log, null, Duration.ofSeconds(1), 4, 0, 0,

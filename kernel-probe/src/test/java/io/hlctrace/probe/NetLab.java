@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Two simulated hosts on this machine: network namespaces htp<id>a / htp<id>b joined by a veth
- * pair (10.201.N.1 and 10.201.N.2), each with its own cgroup v2 directory. Everything carries the
- * htp prefix and is removed by {@link #close()}, also after failures.
+ * Two simulated hosts on this machine: network namespaces htq<id>a / htq<id>b joined by a veth
+ * pair (10.204.N.1 and 10.204.N.2), each with its own cgroup v2 directory. Everything carries the
+ * htq prefix and is removed by {@link #close()}, also after failures.
  */
 final class NetLab implements AutoCloseable {
     static final Path CGROUP2 = ProbeConfig.CGROUP2_ROOT;
@@ -24,16 +24,16 @@ final class NetLab implements AutoCloseable {
 
     NetLab(int subnet) throws IOException, InterruptedException {
         id = Long.toString(ProcessHandle.current().pid() % 100000) + "s" + subnet;
-        nsA = "htp" + id + "a";
-        nsB = "htp" + id + "b";
-        vethA = "htp" + id + "va";
-        vethB = "htp" + id + "vb";
-        ipA = "10.201." + subnet + ".1";
-        ipB = "10.201." + subnet + ".2";
-        ip6A = "fd00:201:" + subnet + "::1";
-        ip6B = "fd00:201:" + subnet + "::2";
-        cgroupA = CGROUP2.resolve("htp" + id + "a");
-        cgroupB = CGROUP2.resolve("htp" + id + "b");
+        nsA = "htq" + id + "a";
+        nsB = "htq" + id + "b";
+        vethA = "htq" + id + "va";
+        vethB = "htq" + id + "vb";
+        ipA = "10.204." + subnet + ".1";
+        ipB = "10.204." + subnet + ".2";
+        ip6A = "fd00:204:" + subnet + "::1";
+        ip6B = "fd00:204:" + subnet + "::2";
+        cgroupA = CGROUP2.resolve("htq" + id + "a");
+        cgroupB = CGROUP2.resolve("htq" + id + "b");
         try {
             sh("ip netns add " + nsA);
             sh("ip netns add " + nsB);
@@ -74,6 +74,21 @@ final class NetLab implements AutoCloseable {
     Process start(String ns, Path cgroup, String command, Path output) throws IOException {
         ProcessBuilder pb = new ProcessBuilder("sh", "-c",
                 "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec ip netns exec " + ns + " " + command);
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(output.toFile());
+        Process p = pb.start();
+        processes.add(p);
+        return p;
+    }
+
+    /**
+     * Like {@link #start}, but enters only the network namespace (nsenter) and keeps the host's
+     * /sys, as a process of a real host would: ip netns exec remounts /sys, which hides the bpffs
+     * pins at /sys/fs/bpf that an agent with a {@code bpf:} clock opens.
+     */
+    Process startWithHostSys(String ns, Path cgroup, String command, Path output) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c",
+                "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec nsenter --net=/run/netns/" + ns + " " + command);
         pb.redirectErrorStream(true);
         pb.redirectOutput(output.toFile());
         Process p = pb.start();

@@ -12,6 +12,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import io.hlctrace.sync.SyncConfig.FailMode;
+
 class ProbeConfigTest {
     static ProbeConfig parse(String yaml) {
         return ProbeConfig.parse(new StringReader(yaml), "probe.yml");
@@ -81,6 +83,37 @@ class ProbeConfigTest {
 
         e = assertThrows(ProbeException.class, () -> parse("executor: [a\n"));
         assertTrue(e.getMessage().contains("not valid YAML"), e.getMessage());
+    }
+
+    @Test
+    void optionOnlyTargetsAndFailMode() {
+        ProbeConfig c = parse("""
+                executor: a
+                fail_mode: refuse
+                targets:
+                  option_only_cgroups: [jvms.slice, /sys/fs/cgroup/unified/gateway]
+                  option_only_pids: [4711]
+                """);
+        assertEquals(List.of(Path.of("/sys/fs/cgroup/unified/jvms.slice"), Path.of("/sys/fs/cgroup/unified/gateway")), c.optionOnlyCgroups());
+        assertEquals(List.of(4711), c.optionOnlyPids());
+        assertEquals(List.of(), c.cgroups());
+        assertEquals(FailMode.REFUSE, c.failMode());
+
+        assertEquals(FailMode.MARK_UNHEALTHY, parse("executor: a\ntargets: {pids: [1]}\n").failMode());
+        assertEquals(FailMode.REFUSE, parse("executor: a\ntargets: {pids: [1]}\nsync:\n  fail-mode: refuse\n").failMode(),
+                "the sync section's fail-mode applies to the probe too");
+        assertEquals(FailMode.REFUSE, parse("executor: a\nfail_mode: refuse\ntargets: {pids: [1]}\nsync:\n  failMode: refuse\n").failMode());
+        assertEquals("refuse", ProbeDaemon.syncConfig(parse("executor: a\nfail_mode: refuse\ntargets: {pids: [1]}\nsync:\n  bind: 127.0.0.1:0\n"))
+                .failMode().yamlName(), "clock-sync is told the probe's fail_mode");
+
+        ProbeException e = assertThrows(ProbeException.class, () -> parse("executor: a\nfail_mode: mark-unhealthy\ntargets: {pids: [1]}\nsync:\n  fail-mode: refuse\n"));
+        assertTrue(e.getMessage().contains("probe.yml:2:") && e.getMessage().contains("contradicts"), e.getMessage());
+        e = assertThrows(ProbeException.class, () -> parse("executor: a\nfail_mode: stop\ntargets: {pids: [1]}\n"));
+        assertTrue(e.getMessage().contains("probe.yml:2:") && e.getMessage().contains("neither mark-unhealthy nor refuse"), e.getMessage());
+        e = assertThrows(ProbeException.class, () -> parse("executor: a\ntargets:\n  cgroups: [x]\n  option_only_cgroups: [x]\n"));
+        assertTrue(e.getMessage().contains("both"), e.getMessage());
+        e = assertThrows(ProbeException.class, () -> parse("executor: a\ntargets:\n  option_only_pids: [java]\n"));
+        assertTrue(e.getMessage().contains("targets.option_only_pids"), e.getMessage());
     }
 
     @Test

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The errors users will hit, checked against the real kernel. */
 class ProbeErrorsTest {
     static BpfProbe probe;
-    static final Path PINS = ProbeConfig.DEFAULT_PIN_ROOT.resolve("htp-errors-" + ProcessHandle.current().pid());
+    static final Path PINS = ProbeConfig.DEFAULT_PIN_ROOT.resolve("htq-errors-" + ProcessHandle.current().pid());
 
     @BeforeAll
     static void load() {
@@ -41,7 +41,7 @@ class ProbeErrorsTest {
 
     @Test
     void missingCgroupAndMissingProcess() {
-        ProbeException e = assertThrows(ProbeException.class, () -> probe.attachCgroup(ProbeConfig.CGROUP2_ROOT.resolve("htp-does-not-exist")));
+        ProbeException e = assertThrows(ProbeException.class, () -> probe.attachCgroup(ProbeConfig.CGROUP2_ROOT.resolve("htq-does-not-exist")));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
         e = assertThrows(ProbeException.class, () -> Kernel.cgroupOfPid(Integer.MAX_VALUE));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
@@ -56,7 +56,7 @@ class ProbeErrorsTest {
 
     @Test
     void clockMapIsPinnedMmapableAndSharedThroughTheSocket() throws Exception {
-        Path sockDir = Files.createTempDirectory("htp-sock");
+        Path sockDir = Files.createTempDirectory("htq-sock");
         Path sock = sockDir.resolve("clock.sock");
         try (ClockSocketServer server = new ClockSocketServer(sock, probe.clockFd())) {
             int fd = ClockSocketServer.receiveFd(sock);

@@ -23,11 +23,22 @@ class ProbeEventTest {
         assertEquals("10.201.0.2:8080", e.local());
         assertEquals("10.201.0.1:41234", e.remote());
         assertTrue(e.refused());
-        String line = e.toLogLine("B", 3, false, new StringBuilder());
+        String line = e.toLogLine("B", 3, new StringBuilder());
         assertEquals("{\"v\":1,\"hlc\":\"6932a5e61f3a0004\",\"node\":\"B\",\"proc\":\"python3:812\",\"seq\":3,\"kind\":\"recv\","
                 + "\"pt\":1763861366123456789,\"src\":\"probe\",\"conn\":{\"proto\":\"tcp\",\"local\":\"10.201.0.2:8080\",\"remote\":\"10.201.0.1:41234\"},"
                 + "\"bytes\":512,\"off\":[4294967300,4294967812],\"tcp_seq\":[4294967040,256],\"rhlc\":\"6932a5e61f390001\",\"refused\":true,"
                 + "\"pid\":812,\"comm\":\"python3\",\"cgroup\":77,\"netns\":4026531840}", line);
+    }
+
+    @Test
+    void unhealthyFlagFromTheKernelBecomesTheUnhealthyField() {
+        ByteBuffer b = ByteBuffer.allocate(ProbeEvent.SIZE).order(ByteOrder.nativeOrder());
+        b.putLong(0, 0x6932a5e61f3a0004L).putShort(60, (short) 2).put(62, (byte) 1).put(63, (byte) ProbeEvent.FLAG_UNHEALTHY).put(104, "curl".getBytes());
+        ProbeEvent e = ProbeEvent.decode(b);
+        assertTrue(e.unhealthy());
+        assertTrue(e.toLogLine("A", 1, new StringBuilder()).contains(",\"unhealthy\":true,"));
+        b.put(63, (byte) 0);
+        assertTrue(!ProbeEvent.decode(b).toLogLine("A", 1, new StringBuilder()).contains("unhealthy"));
     }
 
     @Test

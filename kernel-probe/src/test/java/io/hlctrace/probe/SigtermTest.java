@@ -19,9 +19,9 @@ class SigtermTest {
     void sigtermDetachesEverythingAndKeepsTheClock() throws Exception {
         String why = BpfProbe.cannotRunReason();
         assumeTrue(why == null, "kernel probe tests skipped: " + why);
-        String id = "htp" + ProcessHandle.current().pid() + "t";
+        String id = "htq" + ProcessHandle.current().pid() + "t";
         Path cgroup = ProbeConfig.CGROUP2_ROOT.resolve(id);
-        Path dir = Files.createTempDirectory("htp-sigterm");
+        Path dir = Files.createTempDirectory("htq-sigterm");
         Path pins = ProbeConfig.DEFAULT_PIN_ROOT.resolve(id);
         Process daemon = null;
         try {

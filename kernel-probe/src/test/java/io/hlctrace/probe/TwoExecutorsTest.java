@@ -53,7 +53,7 @@ class TwoExecutorsTest {
         for (String tool : List.of("ip", "python3", "curl", "tcpdump")) {
             assumeTrue(new ProcessBuilder("sh", "-c", "command -v " + tool).start().waitFor() == 0, "kernel probe tests skipped: " + tool + " is not installed (scripts/setup.sh)");
         }
-        dir = Files.createTempDirectory("htp-probe-test");
+        dir = Files.createTempDirectory("htq-probe-test");
         scripts = dir;
         for (String s : List.of("echo_server.py", "pingpong_client.py")) {
             try (InputStream in = TwoExecutorsTest.class.getResourceAsStream(s)) {
