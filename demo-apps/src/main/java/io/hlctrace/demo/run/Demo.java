@@ -312,7 +312,10 @@ public final class Demo {
                 + "clock_socket: \"off\"\n"
                 + "max_offset: 3h\n"
                 + "skew:\n  offset: " + x.offsetNanos() + "ns\n  drift_ppm: " + x.driftPpm() + "\n"
-                + "targets:\n  cgroups: [" + ns.probedCgroup(x.name()) + "]\n");
+                + "targets:\n  cgroups: [" + ns.probedCgroup(x.name()) + "]\n"
+                // the JVMs log their own events (agent); their connections still carry the TCP option,
+                // so a plain JVM <-> python3 connection orders its messages across executors too
+                + "  option_only_cgroups: [" + ns.cgroup(x.name()) + "]\n");
         Path err = stderr.resolve("probe-" + x.name() + ".stderr");
         ChildJvm probe = ChildJvm.startProgram("probe(" + x.name() + ")", List.of(ChildJvm.javaBinary(), "--enable-native-access=ALL-UNNAMED",
                 "-jar", probeJar.toAbsolutePath().toString(), "--config", yml.toAbsolutePath().toString()), err);
