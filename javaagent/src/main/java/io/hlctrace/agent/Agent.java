@@ -2,7 +2,6 @@ package io.hlctrace.agent;
 
 import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
 import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.none;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import static net.bytebuddy.matcher.ElementMatchers.takesNoArguments;
 
@@ -40,12 +39,8 @@ import io.hlctrace.hlc.HybridLogicalClock;
 import io.hlctrace.hlc.PhysicalClock;
 import io.hlctrace.hlc.SkewedPhysicalClock;
 import io.hlctrace.hlc.SystemPhysicalClock;
-import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
-import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.utility.JavaModule;
 
 /** Starts the agent: config, clock, event log, port registry, then the Byte Buddy hooks. */
 public final class Agent {
@@ -67,32 +62,69 @@ public final class Agent {
             warn("already running in this JVM; the second -javaagent/attach is ignored");
             return;
         }
-        AgentConfig config;
-        try {
-            config = loadConfig(args);
-        } catch (AgentConfig.ConfigException e) {
-            String msg = "hlctrace agent: broken config: " + e.getMessage();
+        // config and runtime first, then the hooks: done in parallel they were slower (both threads
+        // load classes from the agent jar on the bootstrap path, and contend)
+        Setup setup = new Setup(args, attached);
+        setup.run();
+        long t0 = System.nanoTime();
+        Throwable hookFailure = null;
+        if (setup.configError == null && setup.failure == null) {
+            try {
+                preload(jar);
+                install(inst, Path.of(jar).toFile(), classCacheDir(setup.config, Path.of(jar)));
+            } catch (Exception | LinkageError e) {
+                hookFailure = e;
+            }
+        }
+        long t1 = System.nanoTime();
+        if (setup.configError != null) {
+            String msg = "hlctrace agent: broken config: " + setup.configError.getMessage();
             if (failHardRequested(args)) throw new FailHardError(msg + "\nhlctrace agent: failHard is set: stopping the JVM.");
             System.err.println(msg + "\nhlctrace agent: the application runs UNINSTRUMENTED. Fix the config (docs/javaagent.md, \"Configuration\").");
             return;
         }
-        try {
-            long t0 = System.nanoTime();
-            AgentRuntime rt = createRuntime(config, attached);
-            long t1 = System.nanoTime();
-            preload(jar);
-            install(inst, Path.of(jar).toFile());
-            long t2 = System.nanoTime();
-            if (Boolean.getBoolean("hlctrace.agent.debug")) {
-                System.err.printf("hlctrace agent: start-up: runtime %d ms, hooks %d ms%n", (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
-            }
-            SocketHooks.runtime = rt;
-            started = true;
-        } catch (Exception | LinkageError e) {
-            String msg = "hlctrace agent: could not start: " + e;
-            if (config.failHard) throw new FailHardError(msg + "\nhlctrace agent: failHard is set: stopping the JVM.");
+        Throwable failure = hookFailure != null ? hookFailure : setup.failure;
+        if (failure != null || setup.runtime == null) {
+            String msg = "hlctrace agent: could not start: " + failure;
+            if (setup.config != null && setup.config.failHard) throw new FailHardError(msg + "\nhlctrace agent: failHard is set: stopping the JVM.");
             System.err.println(msg + "\nhlctrace agent: the application runs UNINSTRUMENTED.");
-            e.printStackTrace();
+            if (failure != null) failure.printStackTrace();
+            return;
+        }
+        if (Boolean.getBoolean("hlctrace.agent.debug")) {
+            System.err.printf("hlctrace agent: start-up: runtime %d ms, hooks %d ms%n", setup.millis, (t1 - t0) / 1_000_000);
+        }
+        SocketHooks.runtime = setup.runtime;
+        started = true;
+    }
+
+    /** Reads the config and makes the runtime (clock, event log, port registry), keeping what failed. */
+    private static final class Setup implements Runnable {
+        private final String args;
+        private final boolean attached;
+        AgentConfig config;
+        AgentConfig.ConfigException configError;
+        AgentRuntime runtime;
+        Throwable failure;
+        long millis;
+
+        Setup(String args, boolean attached) {
+            this.args = args;
+            this.attached = attached;
+        }
+
+        @Override
+        public void run() {
+            long t0 = System.nanoTime();
+            try {
+                config = loadConfig(args);
+                runtime = createRuntime(config, attached);
+            } catch (AgentConfig.ConfigException e) {
+                configError = e;
+            } catch (Exception | LinkageError e) {
+                failure = e;
+            }
+            millis = (System.nanoTime() - t0) / 1_000_000;
         }
     }
 
@@ -113,7 +145,7 @@ public final class Agent {
     }
 
     static AgentRuntime createRuntime(AgentConfig config, boolean attached) throws IOException {
-        long pid = ProcessHandle.current().pid();
+        long pid = pid();
         String name = config.process != null ? config.process : processName();
         String proc = name + ":" + pid;
 
@@ -159,6 +191,9 @@ public final class Agent {
             physical = SkewedPhysicalClock.withDrift(physical, config.skewOffsetNanos, config.skewDriftPpm);
             clockDescription += ", simulated skew " + java.time.Duration.ofNanos(config.skewOffsetNanos) + " drift " + config.skewDriftPpm + " ppm";
         }
+        // the stamper takes the event's pt from the tick's own clock reading (no second read)
+        Stamper.LastReading reading = new Stamper.LastReading(physical);
+        physical = reading;
         HybridLogicalClock hlc = shared != null
                 ? new HybridLogicalClock(shared.hlcCell(), physical, config.maxOffset)
                 : new HybridLogicalClock(new io.hlctrace.hlc.AtomicClockCell(), physical, config.maxOffset);
@@ -172,7 +207,7 @@ public final class Agent {
             }
         }
 
-        Stamper stamper = new Stamper(hlc, shared);
+        Stamper stamper = new Stamper(hlc, shared, reading);
         EventLog log = new EventLog(config.logDir, config.node, proc, stamper, config.queueCapacity);
         stamper.attach(log);
         AgentRuntime rt = new AgentRuntime(config, stamper, log, registry);
@@ -183,15 +218,28 @@ public final class Agent {
                 + ", config " + config.source + ", log " + log.file().toAbsolutePath()
                 + (registry != null ? ", port registry " + registry.dir() : ", port registry off");
         System.err.println(info);
-        stamper.log(stamper.lifecycle("start", null, info));
+        stamper.lifecycle(EventLog.START, info);
         PortRegistry reg = registry;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (reg != null) reg.unregisterAll();
-            long refused = hlc.refusedCount();
-            long dropped = log.droppedTotal();
-            log.close(stamper.lifecycle("stop", null, "refused " + refused + " remote timestamps, dropped " + dropped + " events"));
-        }, "hlctrace-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread("hlctrace-shutdown") {
+            @Override
+            public void run() {
+                if (reg != null) reg.unregisterAll();
+                long refused = hlc.refusedCount();
+                long dropped = log.droppedTotal();
+                stamper.lifecycleWhenRoom(EventLog.STOP, "refused " + refused + " remote timestamps, dropped " + dropped + " events", 2000);
+                log.close();
+            }
+        });
         return rt;
+    }
+
+    /** This process's id: from /proc on Linux (ProcessHandle costs tens of ms at start-up), else ProcessHandle. */
+    static long pid() {
+        try {
+            return Long.parseLong(java.nio.file.Files.readSymbolicLink(Path.of("/proc/self")).toString());
+        } catch (IOException | RuntimeException e) {
+            return ProcessHandle.current().pid();
+        }
     }
 
     private static String processName() {
@@ -233,20 +281,132 @@ public final class Agent {
         if (Frame.validate(probe, 0) != null) throw new IllegalStateException("frame codec self-check failed");
     }
 
-    private static void install(Instrumentation inst, File jar) throws IOException {
+    /**
+     * The class cache of this agent jar: {@code classCache} (default {@code ~/.cache/hlctrace-agent})
+     * / version-size-mtime of the jar, so a rebuilt agent never takes an older one's classes. The
+     * cached classes go into java.base, so the directory must be the user's own and writable by
+     * nobody else; otherwise there is no cache (the hooks are then built each time).
+     */
+    static Path classCacheDir(AgentConfig config, Path jar) {
+        if ("off".equals(config.classCache)) return null;
+        try {
+            Path base = config.classCache != null ? Path.of(config.classCache) : Path.of(System.getProperty("user.home"), ".cache", "hlctrace-agent");
+            java.nio.file.attribute.BasicFileAttributes a = java.nio.file.Files.readAttributes(jar, java.nio.file.attribute.BasicFileAttributes.class);
+            Path dir = base.resolve(VERSION + "-" + a.size() + "-" + a.lastModifiedTime().toMillis());
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly = java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+            if (!java.nio.file.Files.isDirectory(dir)) {
+                java.nio.file.Files.createDirectories(base);
+                java.nio.file.Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly));
+                pruneClassCache(base, dir);
+            }
+            for (Path d : new Path[] {base, dir}) {
+                java.nio.file.attribute.PosixFileAttributes p = java.nio.file.Files.readAttributes(d, java.nio.file.attribute.PosixFileAttributes.class);
+                boolean othersWrite = p.permissions().contains(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)
+                        || p.permissions().contains(java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
+                if (othersWrite || !p.owner().getName().equals(System.getProperty("user.name"))) {
+                    warn("class cache " + d + " is not owned by " + System.getProperty("user.name") + " alone; not used (config classCache)");
+                    return null;
+                }
+            }
+            return dir;
+        } catch (IOException | RuntimeException e) {
+            warn("no class cache (" + e + "); the hooks are built at every start (config classCache)");
+            return null;
+        }
+    }
+
+    /** A new agent jar's first start removes the caches of jars not started for a week. */
+    private static void pruneClassCache(Path base, Path keep) {
+        long weekAgo = System.currentTimeMillis() - 7L * 24 * 3600 * 1000;
+        try (java.nio.file.DirectoryStream<Path> jars = java.nio.file.Files.newDirectoryStream(base)) {
+            for (Path d : jars) {
+                if (d.equals(keep) || !java.nio.file.Files.isDirectory(d) || java.nio.file.Files.getLastModifiedTime(d).toMillis() > weekAgo) continue;
+                try (java.nio.file.DirectoryStream<Path> files = java.nio.file.Files.newDirectoryStream(d)) {
+                    for (Path f : files) java.nio.file.Files.deleteIfExists(f);
+                }
+                java.nio.file.Files.deleteIfExists(d);
+            }
+        } catch (IOException | RuntimeException e) {
+            // only tidying: a cache left behind costs disk space, nothing else
+        }
+    }
+
+    /** The JDK types hooked at start-up (loaded first, then retransformed). */
+    private static final String[] JDK_TYPES = {"java.net.Socket", "java.net.ServerSocket", "java.net.Socket$SocketInputStream",
+            "java.net.Socket$SocketOutputStream", "sun.nio.ch.SocketChannelImpl", "sun.nio.ch.ServerSocketChannelImpl",
+            "sun.nio.ch.DatagramChannelImpl", "sun.nio.ch.FileChannelImpl"};
+    /** APIs whose bytes the agent cannot see: one warning when first used (native transports do their I/O in C). */
+    private static final String[] UNCOVERED_TYPES = {"sun.nio.ch.UnixAsynchronousSocketChannelImpl", "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl",
+            "io.netty.channel.epoll.EpollSocketChannel", "io.netty.channel.epoll.EpollServerSocketChannel", "io.netty.channel.epoll.EpollDatagramChannel",
+            "io.netty.incubator.channel.uring.IOUringSocketChannel", "io.netty.channel.uring.IoUringSocketChannel"};
+
+    private static void install(Instrumentation inst, File jar, Path cacheDir) throws IOException {
         long tInstall = System.nanoTime();
-        ClassFileLocator locator = ClassFileLocator.ForJarFile.of(jar);
-        // Load the hooked JDK types now, and build the advice before installing: resolving an advice
-        // class while a hooked type is being defined would load that type again (ClassCircularityError)
-        for (String name : new String[] {"java.net.Socket", "java.net.ServerSocket", "java.net.Socket$SocketInputStream",
-                "java.net.Socket$SocketOutputStream", "sun.nio.ch.SocketChannelImpl", "sun.nio.ch.ServerSocketChannelImpl",
-                "sun.nio.ch.DatagramChannelImpl", "sun.nio.ch.FileChannelImpl"}) {
+        // Load the hooked JDK types now: they are retransformed, never transformed while being
+        // defined (resolving an advice class then could load the type again: ClassCircularityError)
+        for (String name : JDK_TYPES) {
             try {
                 Class.forName(name, false, null);
             } catch (ClassNotFoundException e) {
                 warn("JDK type " + name + " not found (" + e + "); its hook is skipped");
             }
         }
+        // the socket adaptor's raw reads and writes are package-private: open sun.nio.ch to the agent
+        try {
+            Class<?> impl = Class.forName("sun.nio.ch.SocketChannelImpl", false, null);
+            inst.redefineModule(Object.class.getModule(), Set.of(), java.util.Map.of(),
+                    java.util.Map.of("sun.nio.ch", Set.of(Agent.class.getModule())), Set.of(), java.util.Map.of());
+            NioHooks.initAdaptorHandles(impl);
+            UdpHooks.init(Class.forName("sun.nio.ch.NativeSocketAddress", false, null));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            warn("the socket adaptor streams of SocketChannel.socket() cannot be traced (" + e + ")");
+        }
+        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(JDK_TYPES));
+        names.addAll(java.util.List.of(UNCOVERED_TYPES));
+        HookTransformer hooks = new HookTransformer(names, new HookTransformer.AdviceSource() {
+            @Override
+            public void addTo(HookTransformer t) {
+                try {
+                    buildAdvice(t, jar);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }, cacheDir);
+        // only the hooked types pass through the transformer: those loaded already are retransformed
+        // (and nothing else is), the others (asynchronous channels, Netty) when they are first loaded
+        java.util.List<Class<?>> loaded = new java.util.ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (hooks.hooks(c.getName())) loaded.add(c);
+        }
+        inst.addTransformer(hooks, true);
+        try {
+            try {
+                inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+            } catch (LinkageError | RuntimeException e) {
+                if (hooks.cacheHits == 0) throw e;
+                // a damaged class cache must not keep the agent out for good: build the hooks anew
+                warn("the JVM refused classes from the class cache " + cacheDir + " (" + e + "); building the hooks without it");
+                hooks.disableCache();
+                try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(cacheDir)) {
+                    for (Path f : (Iterable<Path>) files::iterator) java.nio.file.Files.deleteIfExists(f);
+                } catch (IOException | RuntimeException ignored) {
+                    // the next start finds the damaged files again and comes here again
+                }
+                inst.retransformClasses(loaded.toArray(new Class<?>[0]));
+            }
+        } catch (java.lang.instrument.UnmodifiableClassException e) {
+            warn("could not retransform the hooked JDK types (" + e + "); their messages are not traced");
+        }
+        if (Boolean.getBoolean("hlctrace.agent.debug")) {
+            System.err.printf("hlctrace agent: hooks: %d types retransformed in %d ms (class cache %s: %d hits, %d misses; failed: %s)%n",
+                    loaded.size(), (System.nanoTime() - tInstall) / 1_000_000, cacheDir, hooks.cacheHits, hooks.cacheMisses, hooks.failures());
+        }
+    }
+
+    /** Byte Buddy's part: the advice of every hook (only when a hooked class is not in the class cache). */
+    private static void buildAdvice(HookTransformer hooks, File jar) throws IOException {
+        ClassFileLocator locator = ClassFileLocator.ForJarFile.of(jar);
         Advice read = Advice.to(SocketInputReadAdvice.class, locator);
         Advice available = Advice.to(SocketInputAvailableAdvice.class, locator);
         Advice write = Advice.to(SocketOutputWriteAdvice.class, locator);
@@ -272,103 +432,36 @@ public final class Agent {
         Advice udpBind = Advice.to(DatagramAdvice.Bind.class, locator);
         Advice transferTo = Advice.to(FileChannelTransferAdvice.To.class, locator);
         Advice transferFrom = Advice.to(FileChannelTransferAdvice.From.class, locator);
-        // the socket adaptor's raw reads and writes are package-private: open sun.nio.ch to the agent
-        try {
-            Class<?> impl = Class.forName("sun.nio.ch.SocketChannelImpl", false, null);
-            inst.redefineModule(Object.class.getModule(), Set.of(), java.util.Map.of(),
-                    java.util.Map.of("sun.nio.ch", Set.of(Agent.class.getModule())), Set.of(), java.util.Map.of());
-            NioHooks.initAdaptorHandles(impl);
-            UdpHooks.init(Class.forName("sun.nio.ch.NativeSocketAddress", false, null));
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            warn("the socket adaptor streams of SocketChannel.socket() cannot be traced (" + e + ")");
-        }
-        long tAdvice = System.nanoTime();
-        java.util.List<Class<?>> loaded = new java.util.ArrayList<>();
-        for (String name : new String[] {"java.net.Socket", "java.net.ServerSocket", "java.net.Socket$SocketInputStream",
-                "java.net.Socket$SocketOutputStream", "sun.nio.ch.SocketChannelImpl", "sun.nio.ch.ServerSocketChannelImpl",
-                "sun.nio.ch.DatagramChannelImpl", "sun.nio.ch.FileChannelImpl", "sun.nio.ch.UnixAsynchronousSocketChannelImpl", "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl"}) {
-            for (Class<?> c : inst.getAllLoadedClasses()) {
-                if (c.getName().equals(name)) loaded.add(c);
-            }
-        }
-        new AgentBuilder.Default(new net.bytebuddy.ByteBuddy().with(net.bytebuddy.dynamic.scaffold.TypeValidation.DISABLED))
-                .disableClassFormatChanges()
-                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-                // retransform only the hooked JDK types already loaded, not a scan of every loaded class
-                .with(new AgentBuilder.RedefinitionStrategy.DiscoveryStrategy.Explicit(loaded.toArray(new Class<?>[0])))
-                .with(AgentBuilder.PoolStrategy.Default.FAST)
-                .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
-                .with(AgentBuilder.TypeStrategy.Default.REDEFINE)
-                .with(new ErrorListener())
-                // java.* and sun.* are ignored by default: the hooked types are named explicitly instead
-                .ignore(none())
-                .type(named("java.net.Socket$SocketInputStream"))
-                .transform((b, td, cl, m, pd) -> b
-                        .visit(read.on(named("read").and(takesArguments(byte[].class, int.class, int.class))))
-                        .visit(available.on(named("available").and(takesNoArguments()))))
-                .type(named("java.net.Socket$SocketOutputStream"))
-                .transform((b, td, cl, m, pd) -> b
-                        .visit(write.on(named("write").and(takesArguments(byte[].class, int.class, int.class)))))
-                .type(named("java.net.Socket"))
-                .transform((b, td, cl, m, pd) -> b
-                        .visit(connect.on(named("connect").and(takesArguments(SocketAddress.class, int.class))))
-                        .visit(close.on(named("close").and(takesNoArguments()))))
-                .type(named("java.net.ServerSocket"))
-                .transform((b, td, cl, m, pd) -> b
-                        .visit(accept.on(named("implAccept").and(takesArguments(java.net.Socket.class))))
-                        .visit(bind.on(named("bind").and(takesArguments(SocketAddress.class, int.class))))
-                        .visit(serverClose.on(named("close").and(takesNoArguments()))))
-                .type(named("sun.nio.ch.SocketChannelImpl"))
-                .transform((b, td, cl, m, pd) -> b
-                        .visit(chRead.on(named("read").and(takesArguments(ByteBuffer.class))))
-                        .visit(chScatter.on(named("read").and(takesArguments(ByteBuffer[].class, int.class, int.class))))
-                        .visit(chWrite.on(named("write").and(takesArguments(ByteBuffer.class))))
-                        .visit(chGather.on(named("write").and(takesArguments(ByteBuffer[].class, int.class, int.class))))
-                        .visit(adRead.on(named("blockingRead").and(takesArguments(byte[].class, int.class, int.class, long.class))))
-                        .visit(adWrite.on(named("blockingWriteFully").and(takesArguments(byte[].class, int.class, int.class))))
-                        .visit(chConnect.on(named("connect").and(takesArguments(SocketAddress.class)).or(named("finishConnect").and(takesNoArguments()))))
-                        .visit(chBlockingConnect.on(named("blockingConnect").and(takesArguments(SocketAddress.class, long.class))))
-                        .visit(chAccepted.on(isConstructor().and(takesArguments(4))))
-                        .visit(chClose.on(named("implCloseSelectableChannel").and(takesNoArguments()))))
-                .type(named("sun.nio.ch.ServerSocketChannelImpl"))
-                .transform((b, td, cl, m, pd) -> b.visit(chBind.on(named("bind").and(takesArguments(SocketAddress.class, int.class)))))
-                .type(named("sun.nio.ch.DatagramChannelImpl"))
-                .transform((b, td, cl, m, pd) -> b
-                        .visit(udpSend.on(named("send").and(takesArguments(java.io.FileDescriptor.class, ByteBuffer.class, java.net.InetSocketAddress.class))))
-                        .visit(udpReceive.on(named("receive").and(takesArguments(ByteBuffer.class, boolean.class))))
-                        .visit(uncovered.on(named("read").and(takesArguments(ByteBuffer.class)).or(named("write").and(takesArguments(ByteBuffer.class)))))
-                        .visit(udpBind.on(named("bind").and(takesArguments(SocketAddress.class)).and(net.bytebuddy.matcher.ElementMatchers.returns(
-                                named("java.nio.channels.DatagramChannel"))))))
-                .type(named("sun.nio.ch.FileChannelImpl"))
-                .transform((b, td, cl, m, pd) -> b
-                        .visit(transferTo.on(named("transferTo").and(takesArguments(long.class, long.class, java.nio.channels.WritableByteChannel.class))))
-                        .visit(transferFrom.on(named("transferFrom").and(takesArguments(java.nio.channels.ReadableByteChannel.class, long.class, long.class)))))
-                .type(named("sun.nio.ch.UnixAsynchronousSocketChannelImpl")
-                        .or(named("sun.nio.ch.UnixAsynchronousServerSocketChannelImpl"))
-                        // native transports do their socket I/O in C, out of the agent's sight
-                        .or(named("io.netty.channel.epoll.EpollSocketChannel"))
-                        .or(named("io.netty.channel.epoll.EpollServerSocketChannel"))
-                        .or(named("io.netty.channel.epoll.EpollDatagramChannel"))
-                        .or(named("io.netty.incubator.channel.uring.IOUringSocketChannel"))
-                        .or(named("io.netty.channel.uring.IoUringSocketChannel")))
-                .transform((b, td, cl, m, pd) -> b.visit(uncovered.on(isConstructor())))
-                .installOn(inst);
-        if (Boolean.getBoolean("hlctrace.agent.debug")) {
-            System.err.printf("hlctrace agent: hooks: advice built in %d ms, installed in %d ms%n", (tAdvice - tInstall) / 1_000_000,
-                    (System.nanoTime() - tAdvice) / 1_000_000);
-        }
-    }
-
-    /** Byte Buddy errors are reported: a hook that failed to install means that API is not traced. */
-    private static final class ErrorListener extends AgentBuilder.Listener.Adapter {
-        @Override
-        public void onError(String typeName, ClassLoader classLoader, JavaModule module, boolean loaded, Throwable throwable) {
-            warn("could not instrument " + typeName + " (" + throwable + "); its messages are not traced");
-        }
-
-        @Override
-        public void onTransformation(TypeDescription td, ClassLoader cl, JavaModule m, boolean loaded, DynamicType dynamicType) {
-            if (Boolean.getBoolean("hlctrace.agent.debug")) System.err.println("hlctrace agent: instrumented " + td.getName());
+        hooks.add("java.net.Socket$SocketInputStream", read.on(named("read").and(takesArguments(byte[].class, int.class, int.class))));
+        hooks.add("java.net.Socket$SocketInputStream", available.on(named("available").and(takesNoArguments())));
+        hooks.add("java.net.Socket$SocketOutputStream", write.on(named("write").and(takesArguments(byte[].class, int.class, int.class))));
+        hooks.add("java.net.Socket", connect.on(named("connect").and(takesArguments(SocketAddress.class, int.class))));
+        hooks.add("java.net.Socket", close.on(named("close").and(takesNoArguments())));
+        hooks.add("java.net.ServerSocket", accept.on(named("implAccept").and(takesArguments(java.net.Socket.class))));
+        hooks.add("java.net.ServerSocket", bind.on(named("bind").and(takesArguments(SocketAddress.class, int.class))));
+        hooks.add("java.net.ServerSocket", serverClose.on(named("close").and(takesNoArguments())));
+        String channel = "sun.nio.ch.SocketChannelImpl";
+        hooks.add(channel, chRead.on(named("read").and(takesArguments(ByteBuffer.class))));
+        hooks.add(channel, chScatter.on(named("read").and(takesArguments(ByteBuffer[].class, int.class, int.class))));
+        hooks.add(channel, chWrite.on(named("write").and(takesArguments(ByteBuffer.class))));
+        hooks.add(channel, chGather.on(named("write").and(takesArguments(ByteBuffer[].class, int.class, int.class))));
+        hooks.add(channel, adRead.on(named("blockingRead").and(takesArguments(byte[].class, int.class, int.class, long.class))));
+        hooks.add(channel, adWrite.on(named("blockingWriteFully").and(takesArguments(byte[].class, int.class, int.class))));
+        hooks.add(channel, chConnect.on(named("connect").and(takesArguments(SocketAddress.class)).or(named("finishConnect").and(takesNoArguments()))));
+        hooks.add(channel, chBlockingConnect.on(named("blockingConnect").and(takesArguments(SocketAddress.class, long.class))));
+        hooks.add(channel, chAccepted.on(isConstructor().and(takesArguments(4))));
+        hooks.add(channel, chClose.on(named("implCloseSelectableChannel").and(takesNoArguments())));
+        hooks.add("sun.nio.ch.ServerSocketChannelImpl", chBind.on(named("bind").and(takesArguments(SocketAddress.class, int.class))));
+        String datagram = "sun.nio.ch.DatagramChannelImpl";
+        hooks.add(datagram, udpSend.on(named("send").and(takesArguments(java.io.FileDescriptor.class, ByteBuffer.class, java.net.InetSocketAddress.class))));
+        hooks.add(datagram, udpReceive.on(named("receive").and(takesArguments(ByteBuffer.class, boolean.class))));
+        hooks.add(datagram, uncovered.on(named("read").and(takesArguments(ByteBuffer.class)).or(named("write").and(takesArguments(ByteBuffer.class)))));
+        hooks.add(datagram, udpBind.on(named("bind").and(takesArguments(SocketAddress.class)).and(net.bytebuddy.matcher.ElementMatchers.returns(
+                named("java.nio.channels.DatagramChannel")))));
+        hooks.add("sun.nio.ch.FileChannelImpl", transferTo.on(named("transferTo").and(takesArguments(long.class, long.class, java.nio.channels.WritableByteChannel.class))));
+        hooks.add("sun.nio.ch.FileChannelImpl", transferFrom.on(named("transferFrom").and(takesArguments(java.nio.channels.ReadableByteChannel.class, long.class, long.class))));
+        for (String type : UNCOVERED_TYPES) {
+            hooks.add(type, uncovered.on(isConstructor()));
         }
     }
 

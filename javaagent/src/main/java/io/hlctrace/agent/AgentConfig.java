@@ -29,7 +29,8 @@ public final class AgentConfig {
     public enum PortMode { AUTO, FRAMED, PLAIN }
 
     public static final Duration DEFAULT_MAX_OFFSET = Duration.ofMillis(500);
-    public static final int DEFAULT_QUEUE_CAPACITY = 262_144;
+    /** Event log ring slots (about 68 bytes each, preallocated: 4.25 MiB). */
+    public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
 
     public String node;
     public String process;
@@ -41,6 +42,8 @@ public final class AgentConfig {
     public Path logDir = Path.of("hlctrace-logs");
     public int queueCapacity = DEFAULT_QUEUE_CAPACITY;
     public boolean failHard;
+    /** Where hooked classes are cached across JVMs: a directory, "off", or null for the default. */
+    public String classCache;
     public boolean registry = true;
     public Path registryDir;
     public final List<PeerSelector> peers = new ArrayList<>();
@@ -110,13 +113,14 @@ public final class AgentConfig {
                 case "logDir" -> c.logDir = Path.of(nonEmpty(name, v));
                 case "queueCapacity" -> c.queueCapacity = (int) integer(name, v, 16, 1 << 24);
                 case "failHard" -> c.failHard = bool(name, v);
+                case "classCache" -> c.classCache = nonEmpty(name, v);
                 case "registry" -> c.registry = bool(name, v);
                 case "registryDir" -> c.registryDir = Path.of(nonEmpty(name, v));
                 case "skew" -> parseSkew(c, name, v);
                 case "peers" -> parsePeers(c, name, v);
                 case "ports" -> parsePorts(c, name, v);
                 default -> throw error(name, t.getKeyNode(), "unknown key '" + key
-                        + "' (known: node, process, clock, skew, maxOffset, logDir, queueCapacity, peers, ports, registry, registryDir, failHard)");
+                        + "' (known: node, process, clock, skew, maxOffset, logDir, queueCapacity, peers, ports, registry, registryDir, classCache, failHard)");
             }
         }
         return c;

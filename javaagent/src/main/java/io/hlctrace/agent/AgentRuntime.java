@@ -11,8 +11,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 
 /** Everything the hooks need once the agent has started: config, clock, log, registry, connections. */
 public final class AgentRuntime {
@@ -21,8 +19,22 @@ public final class AgentRuntime {
     final EventLog log;
     final PortRegistry registry; // null when off
     private final Map<Object, TcpConnection> connections = Collections.synchronizedMap(new WeakHashMap<>());
-    private final long msgPrefix = ((long) ThreadLocalRandom.current().nextInt()) << 32;
-    private final AtomicLong msgCounter = new AtomicLong();
+    /**
+     * Each thread's last looked-up connection: a thread usually does I/O on one socket many times
+     * in a row, and this spares it the shared map's lock (whose cache line would otherwise move
+     * between the cores of a client and a server thread on every message).
+     */
+    private static final class LastConnection {
+        Object key;
+        TcpConnection conn;
+    }
+
+    private final ThreadLocal<LastConnection> last = new ThreadLocal<>() {
+        @Override
+        protected LastConnection initialValue() {
+            return new LastConnection();
+        }
+    };
     private final Set<InetAddress> localAddresses = new HashSet<>();
 
     AgentRuntime(AgentConfig config, Stamper stamper, EventLog log, PortRegistry registry) {
@@ -37,10 +49,6 @@ public final class AgentRuntime {
         } catch (SocketException e) {
             Agent.warn("cannot list the local addresses (" + e + "); only loopback peers are looked up in the port registry");
         }
-    }
-
-    long nextMessageId() {
-        return msgPrefix | (msgCounter.incrementAndGet() & 0xFFFFFFFFL);
     }
 
     boolean peerInstrumented(InetAddress addr, int port) {
@@ -65,10 +73,15 @@ public final class AgentRuntime {
 
     /** The connection of a socket; one seen first at I/O time was opened before the agent attached. */
     TcpConnection connection(Socket s) {
-        TcpConnection c = connections.get(s);
+        LastConnection lc = last.get();
+        TcpConnection c = lc.conn;
+        if (lc.key == s && !c.removed) return c;
+        c = connections.get(s);
         if (c == null) {
             c = newConnection(s, false, true);
         }
+        lc.key = s;
+        lc.conn = c;
         return c;
     }
 
@@ -85,7 +98,15 @@ public final class AgentRuntime {
     }
 
     TcpConnection connectionOf(Object channel) {
-        return connections.get(channel);
+        LastConnection lc = last.get();
+        TcpConnection c = lc.conn;
+        if (lc.key == channel && !c.removed) return c;
+        c = connections.get(channel);
+        if (c != null) {
+            lc.key = channel;
+            lc.conn = c;
+        }
+        return c;
     }
 
     /** A channel's connection; a connected channel first seen at I/O time was opened before the agent attached. */
@@ -99,10 +120,12 @@ public final class AgentRuntime {
     }
 
     TcpConnection removeChannel(Object channel) {
-        return connections.remove(channel);
+        TcpConnection c = connections.remove(channel);
+        if (c != null) c.removed = true; // drops it from every thread's LastConnection
+        return c;
     }
 
     TcpConnection remove(Socket s) {
-        return connections.remove(s);
+        return removeChannel(s);
     }
 }

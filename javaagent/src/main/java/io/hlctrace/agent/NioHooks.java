@@ -76,10 +76,11 @@ public final class NioHooks {
 
     private static TcpConnection connection(AgentRuntime rt, SocketChannel ch) {
         TcpConnection c = rt.connectionOf(ch);
-        if (c != null) return c;
         // connect, finishConnect, blockingConnect and accept are hooked: a channel first seen here
         // was connected before the agent attached, and stays plain
-        return rt.newChannelConnection(ch, local(ch), remote(ch), false, true);
+        if (c == null) c = rt.newChannelConnection(ch, local(ch), remote(ch), false, true);
+        if (c.raw == null) c.raw = new Raw(ch);
+        return c;
     }
 
     static InetSocketAddress local(SocketChannel ch) {
@@ -104,13 +105,31 @@ public final class NioHooks {
     public static long read(SocketChannel ch, ByteBuffer[] dsts, int offset, int length) throws IOException {
         AgentRuntime rt = SocketHooks.runtime;
         if (rt == null || !ch.isConnected()) return 0;
-        return connection(rt, ch).nioRead(new Raw(ch), dsts, offset, length) + HANDLED;
+        TcpConnection c = connection(rt, ch);
+        return c.nioRead(c.raw, dsts, offset, length) + HANDLED;
+    }
+
+    /** read(ByteBuffer): 0 = not handled, else result + HANDLED. */
+    public static long read(SocketChannel ch, ByteBuffer dst) throws IOException {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null || !ch.isConnected()) return 0;
+        TcpConnection c = connection(rt, ch);
+        return c.nioRead(c.raw, dst) + HANDLED;
+    }
+
+    /** write(ByteBuffer): 0 = not handled, else result + HANDLED. */
+    public static long write(SocketChannel ch, ByteBuffer src) throws IOException {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null || !ch.isConnected()) return 0;
+        TcpConnection c = connection(rt, ch);
+        return c.nioWrite(c.raw, src) + HANDLED;
     }
 
     public static long write(SocketChannel ch, ByteBuffer[] srcs, int offset, int length) throws IOException {
         AgentRuntime rt = SocketHooks.runtime;
         if (rt == null || !ch.isConnected()) return 0;
-        return connection(rt, ch).nioWrite(new Raw(ch), srcs, offset, length) + HANDLED;
+        TcpConnection c = connection(rt, ch);
+        return c.nioWrite(c.raw, srcs, offset, length) + HANDLED;
     }
 
     /** The socket adaptor's blocking read (SocketChannel.socket().getInputStream()). */
@@ -173,7 +192,7 @@ public final class NioHooks {
         if (rt == null) return;
         try {
             TcpConnection c = rt.newChannelConnection(ch, local(ch), remote(ch), true, false);
-            rt.stamper.log(rt.stamper.lifecycle("accept", c, null));
+            rt.stamper.lifecycle(EventLog.ACCEPT, c);
         } catch (RuntimeException e) {
             Agent.internalError("channel accept", e);
         }
@@ -184,7 +203,7 @@ public final class NioHooks {
         if (rt == null || !done || rt.connectionOf(ch) != null) return;
         try {
             TcpConnection c = rt.newChannelConnection(ch, local(ch), remote(ch), false, false);
-            rt.stamper.log(rt.stamper.lifecycle("connect", c, null));
+            rt.stamper.lifecycle(EventLog.CONNECT, c);
         } catch (RuntimeException e) {
             Agent.internalError("channel connect", e);
         }
@@ -194,7 +213,7 @@ public final class NioHooks {
         AgentRuntime rt = SocketHooks.runtime;
         if (rt == null) return;
         TcpConnection c = rt.removeChannel(ch);
-        if (c != null) rt.stamper.log(rt.stamper.lifecycle("close", c, null));
+        if (c != null) rt.stamper.lifecycle(EventLog.CLOSE, c);
     }
 
     public static void bound(ServerSocketChannel ch) {

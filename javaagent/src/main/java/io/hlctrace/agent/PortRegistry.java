@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class PortRegistry {
     private final Path dir;
-    private final long pid = ProcessHandle.current().pid();
+    private final long pid = Agent.pid();
     private final Set<String> mine = ConcurrentHashMap.newKeySet();
 
     public PortRegistry(Path dir) throws IOException {
@@ -74,12 +74,17 @@ public final class PortRegistry {
         return isInstrumented(Integer.toString(port));
     }
 
+    private static final Path PROC_SELF = Path.of("/proc/self");
+
     private boolean isInstrumented(String port) {
         Path f = dir.resolve(port);
         try {
             String owner = Files.readString(f, StandardCharsets.US_ASCII).trim();
             long p = Long.parseLong(owner);
             if (p == pid) return true;
+            // /proc answers without starting ProcessHandle's machinery (a thread pool and method
+            // handles, tens of milliseconds at start-up); elsewhere ProcessHandle does
+            if (Files.isDirectory(PROC_SELF)) return Files.isDirectory(Path.of("/proc", Long.toString(p)));
             java.util.Optional<ProcessHandle> process = ProcessHandle.of(p);
             return process.isPresent() && process.get().isAlive();
         } catch (IOException | NumberFormatException e) {

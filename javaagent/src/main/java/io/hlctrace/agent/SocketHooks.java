@@ -46,7 +46,7 @@ public final class SocketHooks {
         try {
             rt.remove(s); // a reconnect is a new connection
             TcpConnection c = rt.newConnection(s, false, false);
-            rt.stamper.log(rt.stamper.lifecycle("connect", c, null));
+            rt.stamper.lifecycle(EventLog.CONNECT, c);
         } catch (RuntimeException e) {
             Agent.internalError("connect", e);
         }
@@ -57,7 +57,7 @@ public final class SocketHooks {
         if (rt == null || s == null) return;
         try {
             TcpConnection c = rt.newConnection(s, true, false);
-            rt.stamper.log(rt.stamper.lifecycle("accept", c, null));
+            rt.stamper.lifecycle(EventLog.ACCEPT, c);
         } catch (RuntimeException e) {
             Agent.internalError("accept", e);
         }
@@ -67,7 +67,7 @@ public final class SocketHooks {
         AgentRuntime rt = runtime;
         if (rt == null || s == null) return;
         TcpConnection c = rt.remove(s);
-        if (c != null) rt.stamper.log(rt.stamper.lifecycle("close", c, null));
+        if (c != null) rt.stamper.lifecycle(EventLog.CLOSE, c);
     }
 
     public static void bound(ServerSocket ss) {

@@ -2,98 +2,245 @@ package io.hlctrace.agent;
 
 import io.hlctrace.hlc.ExecutorClockState;
 import io.hlctrace.hlc.HybridLogicalClock;
+import io.hlctrace.hlc.PhysicalClock;
 
 /**
- * Stamps the process's events. The HLC tick and the sequence number are taken under one lock, so
- * that {@code seq} order (the process order the timeline trusts) never disagrees with HLC order.
+ * Stamps the process's events into the {@link EventLog} ring. The HLC tick and the slot ticket are
+ * taken under one lock, so that ticket order (and with it {@code seq}, numbered by the writer in
+ * ticket order) never disagrees with HLC order. Everything else on the application thread is a
+ * few stores into the slot; formatting happens on the log's writer thread.
  */
 public final class Stamper {
+    /**
+     * A physical clock that remembers its last reading, so the event's {@code pt} is the time the
+     * tick saw without a second clock read. Read only under the Stamper's lock.
+     */
+    static final class LastReading implements PhysicalClock {
+        private final PhysicalClock base;
+        long last;
+
+        LastReading(PhysicalClock base) { this.base = base; }
+
+        @Override
+        public long nanos() {
+            return last = base.nanos();
+        }
+    }
+
+    /** A send whose slot is taken before its bytes can leave and published once the kernel took them. */
+    static final class PendingSend {
+        long ticket;
+        long hlc;
+        long msg;
+    }
+
     private final HybridLogicalClock clock;
     private final ExecutorClockState shared; // null for a process-local clock
-    private long seq;
+    private final LastReading reading;       // null: pt is read again after the tick
     private EventLog log;
+    // guarded by this (kept beside the lock word: the lock brings their cache line along)
+    /** The last ticket handed out. */
+    private long claimed;
+    /** Events lost to a full ring. */
+    private long lost;
+    /** Message ids: 32 random bits per process, then a counter. */
+    private final long msgPrefix = ((long) java.util.concurrent.ThreadLocalRandom.current().nextInt()) << 32;
+    private long msgCounter;
 
     Stamper(HybridLogicalClock clock, ExecutorClockState shared) {
+        this(clock, shared, null);
+    }
+
+    /** {@code reading} must be the physical clock that {@code clock} ticks with. */
+    Stamper(HybridLogicalClock clock, ExecutorClockState shared, LastReading reading) {
         this.clock = clock;
         this.shared = shared;
+        this.reading = reading;
     }
 
     void attach(EventLog log) { this.log = log; }
 
     public HybridLogicalClock clock() { return clock; }
 
-    private EventLog.Event stamp(String kind) {
-        EventLog.Event e = new EventLog.Event();
-        e.kind = kind;
-        synchronized (this) {
-            e.hlc = clock.now();
-            e.seq = ++seq;
+    /**
+     * Takes the next slot for an event stamped {@code hlc} (called under the lock); 0 when the
+     * ring is full (the event is counted as lost) or there is no log.
+     */
+    private long claim(EventLog l, long hlc, byte kind, byte flags, Object ref) {
+        long pt = reading != null ? reading.last : clock.physicalNanos();
+        if (l == null) return 0;
+        if (claimed - l.consumed >= l.capacity) {
+            lost++;
+            return 0;
         }
-        finish(e);
-        return e;
+        long t = ++claimed;
+        int b = l.base(t);
+        l.slots[b + EventLog.HLC] = hlc;
+        l.slots[b + EventLog.PT] = pt;
+        byte f = shared != null && shared.unhealthy() ? (byte) (flags | EventLog.UNHEALTHY) : flags;
+        l.slots[b + EventLog.META] = (kind & 0xFF) | (f & 0xFF) << 8;
+        l.ref[l.index(t)] = ref;
+        return t;
     }
 
-    private void finish(EventLog.Event e) {
-        e.pt = clock.physicalNanos();
-        if (shared != null && shared.unhealthy()) e.unhealthy = true;
+    /** A send that is logged at once (blocking writes, framed messages): returns its HLC for the header. */
+    public long send(Object conn, long bytes, long off, long msg, boolean hasMsg) {
+        EventLog l = log;
+        long hlc;
+        long t;
+        byte flags = (byte) ((hasMsg ? EventLog.HAS_MSG : 0) | (off >= 0 ? EventLog.HAS_OFF : 0));
+        synchronized (this) {
+            hlc = clock.now();
+            t = claim(l, hlc, EventLog.SEND, flags, conn);
+        }
+        if (t != 0) {
+            int b = l.base(t);
+            l.slots[b + EventLog.BYTES] = bytes;
+            l.slots[b + EventLog.OFF] = off;
+            l.slots[b + EventLog.MSG] = msg;
+            l.publish(t);
+        }
+        return hlc;
     }
 
-    /** A send: returns the event (its hlc goes into the frame header); the caller fills and logs it. */
-    public EventLog.Event send(TcpConnection c, long bytes) {
-        EventLog.Event e = stamp("send");
-        e.conn = c;
-        e.bytes = bytes;
-        return e;
+    /**
+     * A framed message, logged at once: its HLC and message id for the header go into {@code out}
+     * (the message id is taken under the same lock, so it costs no further shared counter).
+     */
+    void sendMessage(Object conn, long bytes, long off, PendingSend out) {
+        EventLog l = log;
+        long t;
+        synchronized (this) {
+            out.hlc = clock.now();
+            out.msg = msgPrefix | (++msgCounter & 0xFFFFFFFFL);
+            t = claim(l, out.hlc, EventLog.SEND, (byte) (EventLog.HAS_MSG | (off >= 0 ? EventLog.HAS_OFF : 0)), conn);
+        }
+        if (t != 0) {
+            int b = l.base(t);
+            l.slots[b + EventLog.BYTES] = bytes;
+            l.slots[b + EventLog.OFF] = off;
+            l.slots[b + EventLog.MSG] = out.msg;
+            l.publish(t);
+        }
+    }
+
+    /**
+     * Stamps a send before its bytes can leave (with a message id when {@code message}); {@link #sent}
+     * or {@link #notSent} must follow.
+     */
+    void claimSend(Object conn, boolean message, PendingSend p) {
+        EventLog l = log;
+        synchronized (this) {
+            p.hlc = clock.now();
+            p.msg = message ? msgPrefix | (++msgCounter & 0xFFFFFFFFL) : 0;
+            p.ticket = claim(l, p.hlc, EventLog.SEND, message ? EventLog.HAS_MSG : 0, conn);
+        }
+    }
+
+    /** The kernel took {@code bytes} (> 0) of the pending send; {@code off} < 0 for none (UDP). */
+    void sent(PendingSend p, long bytes, long off) {
+        long t = p.ticket;
+        if (t == 0) return;
+        p.ticket = 0;
+        EventLog l = log;
+        int b = l.base(t);
+        l.slots[b + EventLog.BYTES] = bytes;
+        l.slots[b + EventLog.OFF] = off;
+        l.slots[b + EventLog.MSG] = p.msg;
+        if (off >= 0) l.slots[b + EventLog.META] |= EventLog.HAS_OFF << 8;
+        l.publish(t);
+    }
+
+    /** Nothing of the pending send went out: no event (its clock tick is simply unused). */
+    void notSent(PendingSend p) {
+        long t = p.ticket;
+        if (t == 0) return;
+        p.ticket = 0;
+        log.cancel(t);
     }
 
     /** The receive of a framed message carrying {@code remote}: merged unless the guard refuses it. */
-    public EventLog.Event receive(TcpConnection c, long remote, long msgId, long bytes) {
-        EventLog.Event e = new EventLog.Event();
-        e.kind = "recv";
+    public void receive(Object conn, long remote, long msgId, long bytes, long off) {
+        EventLog l = log;
         HybridLogicalClock.Update u;
+        long t;
         synchronized (this) {
             u = clock.update(remote);
-            e.hlc = u.timestamp();
-            e.seq = ++seq;
+            boolean refused = u instanceof HybridLogicalClock.Refused;
+            t = claim(l, u.timestamp(), EventLog.RECV, (byte) (EventLog.HAS_MSG | EventLog.HAS_RHLC | (off >= 0 ? EventLog.HAS_OFF : 0)
+                    | (refused ? EventLog.REFUSED : 0)), conn);
         }
-        finish(e);
-        e.conn = c;
-        e.bytes = bytes;
-        e.msg = msgId;
-        e.hasMsg = true;
-        e.rhlc = remote;
-        e.hasRhlc = true;
-        if (u instanceof HybridLogicalClock.Refused r) {
-            e.refused = true;
-            Agent.warnRefused(c, r);
+        if (t != 0) {
+            int b = l.base(t);
+            l.slots[b + EventLog.BYTES] = bytes;
+            l.slots[b + EventLog.OFF] = off;
+            l.slots[b + EventLog.MSG] = msgId;
+            l.slots[b + EventLog.RHLC] = remote;
+            l.publish(t);
         }
-        return e;
+        if (u instanceof HybridLogicalClock.Refused r) Agent.warnRefused(conn instanceof TcpConnection c ? c : null, r);
     }
 
-    /** A receive on a plain connection: a local tick. */
-    public EventLog.Event plainReceive(TcpConnection c, long bytes) {
-        EventLog.Event e = stamp("recv");
-        e.conn = c;
-        e.bytes = bytes;
-        return e;
-    }
-
-    public EventLog.Event lifecycle(String kind, TcpConnection c, String info) {
-        EventLog.Event e = stamp(kind);
-        e.conn = c;
-        e.info = info;
-        return e;
-    }
-
-    EventLog.Event dropEvent(long count) {
-        EventLog.Event e = stamp("drop");
-        e.dropped = count;
-        e.info = count + " events lost: the event queue was full";
-        return e;
-    }
-
-    public void log(EventLog.Event e) {
+    /** A receive on a plain connection (or an unframed datagram): a local tick; {@code off} < 0 for none. */
+    public void plainReceive(Object conn, long bytes, long off) {
         EventLog l = log;
-        if (l != null) l.offer(e);
+        long t;
+        synchronized (this) {
+            t = claim(l, clock.now(), EventLog.RECV, off >= 0 ? EventLog.HAS_OFF : 0, conn);
+        }
+        if (t != 0) {
+            int b = l.base(t);
+            l.slots[b + EventLog.BYTES] = bytes;
+            l.slots[b + EventLog.OFF] = off;
+            l.publish(t);
+        }
+    }
+
+    /** connect, accept, close (with the connection) or start, stop (with an info text). */
+    public void lifecycle(byte kind, Object connOrInfo) {
+        EventLog l = log;
+        long t;
+        synchronized (this) {
+            t = claim(l, clock.now(), kind, (byte) 0, connOrInfo);
+        }
+        if (t != 0) l.publish(t);
+    }
+
+    /**
+     * A lifecycle event that must not be lost (the stop event): waits up to {@code waitMillis} for
+     * the writer to free a slot.
+     */
+    void lifecycleWhenRoom(byte kind, Object connOrInfo, long waitMillis) {
+        EventLog l = log;
+        long end = System.nanoTime() + waitMillis * 1_000_000L;
+        while (l != null && claimed - l.consumed >= l.capacity && System.nanoTime() < end) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+        }
+        lifecycle(kind, connOrInfo);
+    }
+
+    /** The writer's report of lost events; false when the ring is full again (reported later). */
+    boolean logDrop(long count) {
+        EventLog l = log;
+        long t;
+        synchronized (this) {
+            long hlc = clock.now();
+            if (claimed - l.consumed >= l.capacity) return false; // not counted: it is this report itself
+            t = claim(l, hlc, EventLog.DROP, (byte) 0, null);
+        }
+        l.slots[l.base(t) + EventLog.BYTES] = count;
+        l.publish(t);
+        return true;
+    }
+
+    /** The last ticket handed out. */
+    synchronized long claimedTotal() {
+        return claimed;
+    }
+
+    /** Events lost to a full ring (or taken while no log was attached). */
+    synchronized long lostTotal() {
+        EventLog l = log;
+        return lost;
     }
 }

@@ -35,6 +35,10 @@ public final class TcpConnection {
     final String local;
     final String remote;
     final boolean accepted;
+    /** Set once the connection left the runtime's map (closed or reconnected). */
+    volatile boolean removed;
+    /** The event log's rendering of this connection; written and read by the log's writer thread only. */
+    String connJson;
     private final boolean peerInstrumented;
     private final AgentConfig.PortMode portMode;
     private final AgentRuntime rt;
@@ -53,6 +57,17 @@ public final class TcpConnection {
     volatile int outMode;
     private byte[] outBuf;
     private long outOffset;
+    private final Stamper.PendingSend pendingSend = new Stamper.PendingSend();
+    private final ByteBuffer[] oneOut = new ByteBuffer[1];
+    private ByteBuffer frameView;
+    private ByteBuffer[] frameViews;
+
+    // receiving side of a channel, guarded by inLock
+    private final ByteBuffer[] oneIn = new ByteBuffer[1];
+    private ByteBuffer inView;
+
+    /** The channel's raw I/O (set by NioHooks; immutable, so a racing second set is harmless). */
+    RawChannel raw;
 
     TcpConnection(AgentRuntime rt, InetSocketAddress localAddr, InetSocketAddress remoteAddr, boolean accepted, boolean preexisting) {
         this.rt = rt;
@@ -165,10 +180,7 @@ public final class TcpConnection {
                 inPos += Frame.HEADER_SIZE;
                 remaining = payload;
                 // merge before the application sees a byte of the message
-                EventLog.Event e = rt.stamper.receive(this, rhlc, msg, payload);
-                e.offStart = inOffset;
-                e.offEnd = inOffset + payload;
-                rt.stamper.log(e);
+                rt.stamper.receive(this, rhlc, msg, payload, inOffset);
             }
         }
     }
@@ -195,11 +207,8 @@ public final class TcpConnection {
     }
 
     private void recordPlainReceive(int n) {
-        EventLog.Event e = rt.stamper.plainReceive(this, n);
-        e.offStart = inOffset;
-        e.offEnd = inOffset + n;
+        rt.stamper.plainReceive(this, n, inOffset);
         inOffset += n;
-        rt.stamper.log(e);
     }
 
     /** Payload bytes that a read can return without blocking (never more than that). */
@@ -223,22 +232,18 @@ public final class TcpConnection {
         synchronized (outLock) {
             int mode = outMode;
             if (mode == UNDECIDED) mode = outMode = decideOutput();
-            EventLog.Event e = rt.stamper.send(this, len);
-            e.offStart = outOffset;
-            e.offEnd = outOffset + len;
+            // stamped before the bytes can leave: a blocking write takes all of them (or fails)
             if (mode == PLAIN) {
-                rt.stamper.log(e);
+                rt.stamper.send(this, len, outOffset, 0, false);
                 out.write(b, off, len);
                 outOffset += len;
                 return;
             }
-            long msg = rt.nextMessageId();
-            e.msg = msg;
-            e.hasMsg = true;
-            rt.stamper.log(e);
+            Stamper.PendingSend m = pendingSend;
+            rt.stamper.sendMessage(this, len, outOffset, m);
             if (outBuf == null) outBuf = new byte[Math.min(OUT_BUFFER, Frame.HEADER_SIZE + Math.max(len, 1024))];
             if (outBuf.length < Frame.HEADER_SIZE + len && outBuf.length < OUT_BUFFER) outBuf = new byte[Math.min(OUT_BUFFER, Frame.HEADER_SIZE + len)];
-            Frame.writeHeader(outBuf, 0, e.hlc, msg, len);
+            Frame.writeHeader(outBuf, 0, m.hlc, m.msg, len);
             int first = Math.min(len, outBuf.length - Frame.HEADER_SIZE);
             System.arraycopy(b, off, outBuf, Frame.HEADER_SIZE, first);
             out.write(outBuf, 0, Frame.HEADER_SIZE + first);
@@ -283,7 +288,7 @@ public final class TcpConnection {
                         return delivered + n;
                     }
                     if (delivered > 0) return delivered;
-                    ByteBuffer tmp = ByteBuffer.wrap(inBuf, 0, (int) Math.min(space, inBuf.length));
+                    ByteBuffer tmp = inView(0, (int) Math.min(space, inBuf.length));
                     inPos = inLim = 0;
                     int r = raw.read(tmp);
                     if (r <= 0) return r;
@@ -303,7 +308,7 @@ public final class TcpConnection {
                         continue;
                     }
                     if (delivered > 0) return delivered; // never wait for more once bytes are delivered
-                    ByteBuffer tmp = ByteBuffer.wrap(inBuf, 0, (int) Math.min(Math.min(space, remaining), inBuf.length));
+                    ByteBuffer tmp = inView(0, (int) Math.min(Math.min(space, remaining), inBuf.length));
                     inPos = inLim = 0;
                     int r = raw.read(tmp);
                     if (r < 0) throw eofInPayload();
@@ -325,10 +330,7 @@ public final class TcpConnection {
                     inPos += Frame.HEADER_SIZE;
                     remaining = payload;
                     // merged before the application sees a byte of the message
-                    EventLog.Event e = rt.stamper.receive(this, rhlc, msg, payload);
-                    e.offStart = inOffset;
-                    e.offEnd = inOffset + payload;
-                    rt.stamper.log(e);
+                    rt.stamper.receive(this, rhlc, msg, payload, inOffset);
                     continue;
                 }
                 if (mode == UNDECIDED && buffered > 0) {
@@ -348,7 +350,7 @@ public final class TcpConnection {
                 // delivered in this call (payload) or is at most an incomplete header, so no complete
                 // byte ever waits here while a Selector sees the channel idle. Undecided: one header.
                 int want = mode == FRAMED ? (int) Math.min(Frame.HEADER_SIZE - buffered + space, inBuf.length - inLim) : Frame.HEADER_SIZE - buffered;
-                int r = raw.read(ByteBuffer.wrap(inBuf, inLim, want));
+                int r = raw.read(inView(inLim, inLim + want));
                 if (r < 0) {
                     if (buffered == 0) return -1;
                     if (mode == UNDECIDED) { inMode = PLAIN; continue; }
@@ -370,8 +372,11 @@ public final class TcpConnection {
         }
     }
 
-    // frame in progress on the channel: bytes [framePos, frameEnd) of frameBuf are not yet sent
-    private byte[] frameBuf;
+    // frame in progress on the channel: bytes [framePos, frameEnd) of frameBuf are not yet sent.
+    // A direct buffer: the kernel takes it as it is (a heap buffer would be copied again into one
+    // of the JDK's temporary direct buffers on every write)
+    private ByteBuffer frameBuf;
+    private final byte[] header = new byte[Frame.HEADER_SIZE];
     private int framePos;
     private int frameEnd;
 
@@ -392,36 +397,48 @@ public final class TcpConnection {
             }
             if (mode == PLAIN) {
                 ByteBuffer[] view = offset == 0 && length == srcs.length ? srcs : java.util.Arrays.copyOfRange(srcs, offset, offset + length);
-                // a blocking write is stamped before its bytes leave; a non-blocking one only once the
-                // kernel took some, so a write that would block leaves no event (and no gap in seq)
-                EventLog.Event e = raw.blocking() ? rt.stamper.send(this, 0) : null;
-                long n = raw.write(view);
-                if (n > 0) {
-                    if (e == null) e = rt.stamper.send(this, n);
-                    e.bytes = n;
-                    e.offStart = outOffset;
-                    e.offEnd = outOffset + n;
+                if (total == 0) return raw.write(view);
+                if (raw.blocking()) {
+                    // a blocking write takes every byte (or fails): logged before they can leave
+                    rt.stamper.send(this, total, outOffset, 0, false);
+                    long n = raw.write(view);
                     outOffset += n;
-                    rt.stamper.log(e);
+                    return n;
+                }
+                // non-blocking: stamped before the bytes can leave (a receiver on this executor may
+                // stamp its receive before this call returns), logged with what the kernel took; a
+                // write that would block gives its slot back and leaves no event
+                Stamper.PendingSend p = pendingSend;
+                rt.stamper.claimSend(this, false, p);
+                long n;
+                try {
+                    n = raw.write(view);
+                } catch (Throwable t) {
+                    rt.stamper.notSent(p);
+                    throw t;
+                }
+                if (n > 0) {
+                    rt.stamper.sent(p, n, outOffset);
+                    outOffset += n;
+                } else {
+                    rt.stamper.notSent(p);
                 }
                 return n;
             }
-            if (frameBuf == null) frameBuf = new byte[OUT_BUFFER];
+            if (frameBuf == null) frameBuf = ByteBuffer.allocateDirect(OUT_BUFFER);
             long sent = 0;
             boolean continuation = framePos < frameEnd;
             while (sent < total || framePos < frameEnd) {
                 int limit;
                 if (framePos >= frameEnd) {
                     int k = (int) Math.min(total - sent, OUT_BUFFER - Frame.HEADER_SIZE);
-                    EventLog.Event e = rt.stamper.send(this, k);
-                    long msg = rt.nextMessageId();
-                    e.msg = msg;
-                    e.hasMsg = true;
-                    e.offStart = outOffset;
-                    e.offEnd = outOffset + k;
+                    // the message is logged whole: its header holds this HLC, and the rest of a
+                    // frame the kernel takes only in part goes out with the next writes
+                    Stamper.PendingSend m = pendingSend;
+                    rt.stamper.sendMessage(this, k, outOffset, m);
                     outOffset += k;
-                    rt.stamper.log(e);
-                    Frame.writeHeader(frameBuf, 0, e.hlc, msg, k);
+                    Frame.writeHeader(header, 0, m.hlc, m.msg, k);
+                    frameBuf.put(0, header, 0, Frame.HEADER_SIZE);
                     gather(srcs, offset, length, frameBuf, Frame.HEADER_SIZE, k);
                     framePos = 0;
                     frameEnd = Frame.HEADER_SIZE + k;
@@ -435,7 +452,7 @@ public final class TcpConnection {
                     limit = payloadFrom + offer;
                     if (limit == framePos) break; // only payload is owed, and nothing was offered
                 }
-                long w = raw.write(new ByteBuffer[] {ByteBuffer.wrap(frameBuf, framePos, limit - framePos)});
+                long w = raw.write(frameView(framePos, limit));
                 int payloadSent = (int) (Math.max(0, framePos + w - Frame.HEADER_SIZE) - Math.max(0, framePos - Frame.HEADER_SIZE));
                 framePos += (int) w;
                 advance(srcs, offset, length, payloadSent);
@@ -450,12 +467,57 @@ public final class TcpConnection {
         }
     }
 
-    /** Copies n bytes from the buffers' current positions without moving them. */
-    private static void gather(ByteBuffer[] srcs, int offset, int length, byte[] dst, int pos, int n) {
+    /** frameBuf[from, to) as a one-element array of a reused buffer (guarded by outLock). */
+    private ByteBuffer[] frameView(int from, int to) {
+        if (frameView == null) {
+            frameView = frameBuf.duplicate();
+            frameViews = new ByteBuffer[] {frameView};
+        }
+        frameView.clear();
+        frameView.limit(to);
+        frameView.position(from);
+        return frameViews;
+    }
+
+    /** inBuf[from, to) as a reused buffer (guarded by inLock). */
+    private ByteBuffer inView(int from, int to) {
+        if (inView == null || inView.array() != inBuf) inView = ByteBuffer.wrap(inBuf);
+        inView.clear();
+        inView.limit(to);
+        inView.position(from);
+        return inView;
+    }
+
+    /** read(ByteBuffer): {@link #nioRead} without an array per call. */
+    public long nioRead(RawChannel raw, ByteBuffer dst) throws IOException {
+        synchronized (inLock) {
+            oneIn[0] = dst;
+            try {
+                return nioRead(raw, oneIn, 0, 1);
+            } finally {
+                oneIn[0] = null;
+            }
+        }
+    }
+
+    /** write(ByteBuffer): {@link #nioWrite} without an array per call. */
+    public long nioWrite(RawChannel raw, ByteBuffer src) throws IOException {
+        synchronized (outLock) {
+            oneOut[0] = src;
+            try {
+                return nioWrite(raw, oneOut, 0, 1);
+            } finally {
+                oneOut[0] = null;
+            }
+        }
+    }
+
+    /** Copies n bytes from the buffers' current positions into dst at pos, without moving them. */
+    private static void gather(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst, int pos, int n) {
         for (int i = offset; i < offset + length && n > 0; i++) {
             ByteBuffer b = srcs[i];
             int k = Math.min(n, b.remaining());
-            b.get(b.position(), dst, pos, k);
+            dst.put(pos, b, b.position(), k);
             pos += k;
             n -= k;
         }

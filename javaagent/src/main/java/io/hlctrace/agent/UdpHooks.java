@@ -36,15 +36,24 @@ public final class UdpHooks {
         }
     }
 
-    private static EventLog.Event conn(EventLog.Event e, DatagramChannel ch, InetSocketAddress remote) {
-        e.proto = "udp";
-        e.local = local(ch);
-        e.remote = TcpConnection.format(remote);
-        return e;
+    private static EventLog.UdpEndpoint endpoint(DatagramChannel ch, InetSocketAddress remote) {
+        return new EventLog.UdpEndpoint(local(ch), TcpConnection.format(remote));
     }
 
-    /** Before a datagram goes out: the framed copy to send instead, or null to send it as it is. */
-    public static ByteBuffer frame(DatagramChannel ch, ByteBuffer src, InetSocketAddress target) {
+    /** One datagram on its way out: stamped before it can leave, logged once the kernel took it. */
+    public static final class UdpSend {
+        final Stamper.PendingSend pending = new Stamper.PendingSend();
+        /** The application's buffer when a framed copy goes out instead; null when sent as it is. */
+        ByteBuffer original;
+        ByteBuffer framed;
+        int payload;
+
+        /** What DatagramChannelImpl.send sends: the framed copy, or the application's buffer. */
+        public ByteBuffer buffer(ByteBuffer src) { return framed != null ? framed : src; }
+    }
+
+    /** Before a datagram goes out: stamps it; the state to pass to {@link #sent}, or null when off. */
+    public static UdpSend frame(DatagramChannel ch, ByteBuffer src, InetSocketAddress target) {
         AgentRuntime rt = SocketHooks.runtime;
         if (rt == null || target == null || target.getAddress() == null) return null;
         try {
@@ -52,30 +61,38 @@ public final class UdpHooks {
             AgentConfig.PortMode mode = rt.config.modeFor(target.getPort());
             boolean framed = mode != AgentConfig.PortMode.PLAIN && len > 0 && len + Frame.HEADER_SIZE <= MAX_DATAGRAM
                     && (mode == AgentConfig.PortMode.FRAMED || rt.udpPeerInstrumented(target.getAddress(), target.getPort()));
-            EventLog.Event e = conn(rt.stamper.send(null, len), ch, target);
-            if (!framed) {
-                rt.stamper.log(e);
-                return null;
+            UdpSend s = new UdpSend();
+            s.payload = len;
+            rt.stamper.claimSend(endpoint(ch, target), framed, s.pending);
+            if (framed) {
+                byte[] b = new byte[Frame.HEADER_SIZE + len];
+                Frame.writeHeader(b, 0, s.pending.hlc, s.pending.msg, len);
+                src.get(src.position(), b, Frame.HEADER_SIZE, len);
+                s.original = src;
+                s.framed = ByteBuffer.wrap(b);
             }
-            long msg = rt.nextMessageId();
-            e.msg = msg;
-            e.hasMsg = true;
-            rt.stamper.log(e);
-            byte[] b = new byte[Frame.HEADER_SIZE + len];
-            Frame.writeHeader(b, 0, e.hlc, msg, len);
-            src.get(src.position(), b, Frame.HEADER_SIZE, len);
-            return ByteBuffer.wrap(b);
+            return s;
         } catch (RuntimeException e) {
             Agent.internalError("UDP send", e);
             return null;
         }
     }
 
-    /** After the framed copy went out: advance the application's buffer, return payload bytes only. */
-    public static int sent(ByteBuffer original, int n) {
-        if (n <= 0) return n;
+    /**
+     * After the send (also when it threw, with n = 0): logs the datagram if the kernel took it, and
+     * for a framed copy advances the application's buffer and returns payload bytes only.
+     */
+    public static int sent(UdpSend s, int n) {
+        AgentRuntime rt = SocketHooks.runtime;
+        if (rt == null) return n;
+        if (n <= 0) {
+            rt.stamper.notSent(s.pending); // would block (or failed): nothing went out
+            return n;
+        }
+        rt.stamper.sent(s.pending, s.payload, -1);
+        if (s.original == null) return n;
         int payload = Math.max(0, n - Frame.HEADER_SIZE);
-        original.position(original.position() + payload);
+        s.original.position(s.original.position() + payload);
         return payload;
     }
 
@@ -103,8 +120,9 @@ public final class UdpHooks {
         int copied = Math.min(payload, dst.remaining());
         dst.put(b, from0, copied);
         if (rt != null) {
-            EventLog.Event e = framed ? rt.stamper.receive(null, Frame.hlc(b, 0), Frame.msgId(b, 0), payload) : rt.stamper.plainReceive(null, payload);
-            rt.stamper.log(conn(e, ch, from));
+            EventLog.UdpEndpoint ep = endpoint(ch, from);
+            if (framed) rt.stamper.receive(ep, Frame.hlc(b, 0), Frame.msgId(b, 0), payload, -1);
+            else rt.stamper.plainReceive(ep, payload, -1);
         }
         return copied;
     }

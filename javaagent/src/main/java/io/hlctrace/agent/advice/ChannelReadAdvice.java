@@ -14,7 +14,7 @@ public final class ChannelReadAdvice {
     @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
     public static long enter(@Advice.This SocketChannel self, @Advice.Argument(0) ByteBuffer dst) throws IOException {
         if (NioHooks.bypass()) return 0;
-        return NioHooks.read(self, new ByteBuffer[] {dst}, 0, 1);
+        return NioHooks.read(self, dst);
     }
 
     @Advice.OnMethodExit

@@ -14,7 +14,7 @@ public final class ChannelWriteAdvice {
     @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
     public static long enter(@Advice.This SocketChannel self, @Advice.Argument(0) ByteBuffer src) throws IOException {
         if (NioHooks.bypass()) return 0;
-        return NioHooks.write(self, new ByteBuffer[] {src}, 0, 1);
+        return NioHooks.write(self, src);
     }
 
     @Advice.OnMethodExit

@@ -11,21 +11,19 @@ import net.bytebuddy.asm.Advice;
 public final class DatagramAdvice {
     private DatagramAdvice() {}
 
-    /** private int send(FileDescriptor, ByteBuffer, InetSocketAddress): sends the framed copy instead. */
+    /** private int send(FileDescriptor, ByteBuffer, InetSocketAddress): stamped before it leaves, a framed copy sent instead. */
     public static final class Send {
         @Advice.OnMethodEnter
-        public static ByteBuffer enter(@Advice.This DatagramChannel self, @Advice.Argument(value = 1, readOnly = false) ByteBuffer src,
-                                       @Advice.Argument(2) InetSocketAddress target) {
-            ByteBuffer framed = UdpHooks.frame(self, src, target);
-            if (framed == null) return null;
-            ByteBuffer original = src;
-            src = framed;
-            return original;
+        public static UdpHooks.UdpSend enter(@Advice.This DatagramChannel self, @Advice.Argument(value = 1, readOnly = false) ByteBuffer src,
+                                             @Advice.Argument(2) InetSocketAddress target) {
+            UdpHooks.UdpSend s = UdpHooks.frame(self, src, target);
+            if (s != null) src = s.buffer(src);
+            return s;
         }
 
-        @Advice.OnMethodExit
-        public static void exit(@Advice.Enter ByteBuffer original, @Advice.Return(readOnly = false) int n) {
-            if (original != null) n = UdpHooks.sent(original, n);
+        @Advice.OnMethodExit(onThrowable = Throwable.class)
+        public static void exit(@Advice.Enter UdpHooks.UdpSend s, @Advice.Return(readOnly = false) int n) {
+            if (s != null) n = UdpHooks.sent(s, n);
         }
     }
 

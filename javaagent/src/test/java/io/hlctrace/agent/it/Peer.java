@@ -60,6 +60,7 @@ public final class Peer {
             }
             case "transfer-client" -> System.exit(transferClient(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3])));
             case "udp-client" -> System.exit(udpClient(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3])));
+            case "plain-paths-client" -> System.exit(plainPathsClient(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3])));
             case "jdk-http-client" -> System.exit(jdkHttpClient(Integer.parseInt(args[1]), Integer.parseInt(args[2])));
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -287,6 +288,80 @@ public final class Peer {
             }
         }
         System.out.println("OK " + ok);
+        return 0;
+    }
+
+    /**
+     * One connection per write path (non-blocking single and gathering channel writes, a blocking
+     * channel, Socket streams, the socket adaptor stream), each sending {@code bytes} random bytes
+     * in writes of 64-256 KB to a sink-server, then checking its digest. Prints "OK 5".
+     */
+    static int plainPathsClient(int port, int bytes, long seed) throws Exception {
+        Random rnd = new Random(seed);
+        java.net.InetSocketAddress to = new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        String[] paths = {"nio-nonblocking", "nio-gather-nonblocking", "nio-blocking", "socket", "adaptor"};
+        for (String path : paths) {
+            byte[] payload = new byte[bytes];
+            rnd.nextBytes(payload);
+            String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload)) + " " + bytes;
+            byte[] answer;
+            if (path.equals("socket")) {
+                try (Socket s = new Socket(to.getAddress(), port)) {
+                    OutputStream out = s.getOutputStream();
+                    for (int off = 0; off < bytes; ) {
+                        int n = Math.min(bytes - off, 65_536 + rnd.nextInt(196_608));
+                        out.write(payload, off, n);
+                        off += n;
+                    }
+                    s.shutdownOutput();
+                    answer = readAll(s.getInputStream());
+                }
+            } else {
+                try (java.nio.channels.SocketChannel sc = java.nio.channels.SocketChannel.open(to);
+                     java.nio.channels.Selector sel = java.nio.channels.Selector.open()) {
+                    boolean nonBlocking = path.startsWith("nio-") && path.endsWith("nonblocking");
+                    if (nonBlocking) {
+                        sc.configureBlocking(false);
+                        sc.register(sel, java.nio.channels.SelectionKey.OP_WRITE);
+                    }
+                    OutputStream adaptor = path.equals("adaptor") ? sc.socket().getOutputStream() : null;
+                    long deadline = System.nanoTime() + 60_000_000_000L;
+                    for (int off = 0; off < bytes; ) {
+                        if (System.nanoTime() > deadline) throw new IOException("write timed out");
+                        int n = Math.min(bytes - off, 65_536 + rnd.nextInt(196_608));
+                        long w;
+                        if (adaptor != null) {
+                            adaptor.write(payload, off, n);
+                            w = n;
+                        } else if (path.contains("gather")) {
+                            int half = n / 2;
+                            w = sc.write(new ByteBuffer[] {ByteBuffer.wrap(payload, off, half), ByteBuffer.wrap(payload, off + half, n - half)});
+                        } else {
+                            w = sc.write(ByteBuffer.wrap(payload, off, n));
+                        }
+                        if (w < 0 || w > n) throw new IOException(path + ": write returned " + w + " for " + n + " bytes");
+                        off += (int) w;
+                        if (nonBlocking && w < n) {
+                            sel.select(1000); // socket buffer full: wait until writable
+                            sel.selectedKeys().clear();
+                        }
+                    }
+                    if (nonBlocking) {
+                        sc.keyFor(sel).cancel();
+                        sel.selectNow();
+                        sc.configureBlocking(true);
+                    }
+                    sc.shutdownOutput();
+                    answer = readAll(sc.socket().getInputStream());
+                }
+            }
+            String got = new String(answer, StandardCharsets.US_ASCII).trim();
+            if (!got.equals(expected)) {
+                System.out.println("MISMATCH " + path + ": expected " + expected + " got '" + got + "'");
+                return 1;
+            }
+        }
+        System.out.println("OK " + paths.length);
         return 0;
     }
 
