@@ -2,7 +2,6 @@ package io.hlctrace.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.StringReader;
 import java.nio.file.Files;
@@ -35,28 +34,14 @@ class ClockSyncWiringTest {
 
     @Test
     void daemonRunsClockSyncOnTheBpfClockRecord() throws Exception {
-        String why = BpfProbe.cannotRunReason();
-        assumeTrue(why == null, "kernel probe tests skipped: " + why);
-        String id = "htq" + ProcessHandle.current().pid() + "y";
-        Path cgroup = ProbeConfig.CGROUP2_ROOT.resolve(id);
-        Path dir = Files.createTempDirectory("htq-sync");
-        Path status = dir.resolve("sync-status.json");
-        Files.createDirectories(cgroup);
-        ProbeConfig c = ProbeConfig.parse(new StringReader("executor: " + id + "\nevent_log: " + dir.resolve("e.jsonl") + "\nclock_socket: off\n"
-                + "targets:\n  cgroups: [" + cgroup + "]\nsync:\n  bind: 127.0.0.1:0\n  heartbeat: 50ms\n  monitor-interval: 200ms\n  status-file: " + status + "\n"), "probe.yml");
-        try (ProbeDaemon d = ProbeDaemon.start(c)) {
-            for (int i = 0; i < 100 && !Files.exists(status); i++) Thread.sleep(100);
-            assertTrue(Files.exists(status), "clock-sync wrote its status for the executor");
-            assertTrue(Files.readString(status).contains(id), Files.readString(status));
-        } finally {
-            Path pins = ProbeConfig.DEFAULT_PIN_ROOT.resolve(id);
-            Files.deleteIfExists(pins.resolve("clock"));
-            Files.deleteIfExists(pins);
-            Files.deleteIfExists(Path.of("/run/hlctrace", id, "probe.lock"));
-            Files.deleteIfExists(Path.of("/run/hlctrace", id));
-            Files.deleteIfExists(cgroup);
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try (ScratchExecutor x = ScratchExecutor.create('y')) {
+            Path status = x.dir().resolve("sync-status.json");
+            ProbeConfig c = ProbeConfig.parse(new StringReader("executor: " + x.id() + "\nevent_log: " + x.dir().resolve("e.jsonl") + "\nclock_socket: off\n"
+                    + "targets:\n  cgroups: [" + x.cgroup() + "]\nsync:\n  bind: 127.0.0.1:0\n  heartbeat: 50ms\n  monitor-interval: 200ms\n  status-file: " + status + "\n"), "probe.yml");
+            try (ProbeDaemon d = ProbeDaemon.start(c)) {
+                for (int i = 0; i < 100 && !Files.exists(status); i++) Thread.sleep(100);
+                assertTrue(Files.exists(status), "clock-sync wrote its status for the executor");
+                assertTrue(Files.readString(status).contains(x.id()), Files.readString(status));
             }
         }
     }

@@ -2,7 +2,6 @@ package io.hlctrace.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,13 +26,11 @@ class DropAccountingTest {
 
     @Test
     void droppedEventsAreCountedAndLogged() throws Exception {
-        String why = BpfProbe.cannotRunReason();
-        assumeTrue(why == null, "kernel probe tests skipped: " + why);
-        String id = "htq" + ProcessHandle.current().pid() + "r";
-        Path cgroup = ProbeConfig.CGROUP2_ROOT.resolve(id);
-        Path dir = Files.createTempDirectory("htq-drops");
+        ScratchExecutor x = ScratchExecutor.create('r');
+        String id = x.id();
+        Path cgroup = x.cgroup();
+        Path dir = x.dir();
         Path log = dir.resolve("events.jsonl");
-        Files.createDirectories(cgroup);
         ProbeConfig config = new ProbeConfig(id, ProbeConfig.DEFAULT_PIN_ROOT, log, null, Duration.ofSeconds(1), 4, 0, 0,
                 List.of(cgroup), List.of(), new ProbeConfig.DockerTargets(Path.of("/nonexistent"), List.of(), List.of()), null);
         Process p = null;
@@ -57,15 +54,7 @@ class DropAccountingTest {
             assertEquals(6_000, written + dropped, "3000 one-byte messages = 3000 sends + 3000 receives, each written or counted as dropped");
         } finally {
             if (p != null) p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            Path pins = ProbeConfig.DEFAULT_PIN_ROOT.resolve(id);
-            Files.deleteIfExists(pins.resolve("clock"));
-            Files.deleteIfExists(pins);
-            Files.deleteIfExists(Path.of("/run/hlctrace", id, "probe.lock"));
-            Files.deleteIfExists(Path.of("/run/hlctrace", id));
-            Files.deleteIfExists(cgroup);
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
+            x.close();
         }
     }
 }

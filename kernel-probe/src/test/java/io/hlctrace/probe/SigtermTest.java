@@ -2,7 +2,6 @@ package io.hlctrace.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,15 +16,13 @@ import org.junit.jupiter.api.Timeout;
 class SigtermTest {
     @Test
     void sigtermDetachesEverythingAndKeepsTheClock() throws Exception {
-        String why = BpfProbe.cannotRunReason();
-        assumeTrue(why == null, "kernel probe tests skipped: " + why);
-        String id = "htq" + ProcessHandle.current().pid() + "t";
-        Path cgroup = ProbeConfig.CGROUP2_ROOT.resolve(id);
-        Path dir = Files.createTempDirectory("htq-sigterm");
-        Path pins = ProbeConfig.DEFAULT_PIN_ROOT.resolve(id);
+        ScratchExecutor x = ScratchExecutor.create('t');
+        String id = x.id();
+        Path cgroup = x.cgroup();
+        Path dir = x.dir();
+        Path pins = x.pins();
         Process daemon = null;
         try {
-            Files.createDirectories(cgroup);
             Path yml = dir.resolve("probe.yml");
             Files.writeString(yml, "executor: " + id + "\nevent_log: " + dir.resolve("events.jsonl") + "\nclock_socket: "
                     + dir.resolve("clock.sock") + "\ntargets:\n  cgroups: [" + cgroup + "]\n");
@@ -52,14 +49,7 @@ class SigtermTest {
             assertTrue(!Files.exists(dir.resolve("clock.sock")), "the clock socket is removed");
         } finally {
             if (daemon != null) daemon.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            Files.deleteIfExists(pins.resolve("clock"));
-            Files.deleteIfExists(pins);
-            Files.deleteIfExists(Path.of("/run/hlctrace", id, "probe.lock"));
-            Files.deleteIfExists(Path.of("/run/hlctrace", id));
-            Files.deleteIfExists(cgroup);
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            x.close();
         }
     }
 }
