@@ -8,12 +8,13 @@
 # off/on REPS times (default 5), so both sides see the same machine load, and the best run of each
 # side is compared (lowest latency, highest throughput).
 # The agent logs every message; its event log and class cache go to a temporary directory.
+# JAR=path compares another build of the agent jar (same workload classes).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 JAVA="${JAVA:-java}"
 ROUNDS="${1:-20000}"
 MIB="${2:-2048}"
-JAR="$ROOT/javaagent/target/hlctrace-agent.jar"
+JAR="${JAR:-$ROOT/javaagent/target/hlctrace-agent.jar}"
 CLASSES="$ROOT/javaagent/target/test-classes"
 if [ ! -f "$JAR" ] || [ ! -f "$CLASSES/io/hlctrace/agent/bench/AgentBench.class" ]; then
   echo "bench-agent: building the agent jar and the benchmark (mvn package)..." >&2

@@ -40,6 +40,11 @@ public final class EventLogLine {
     public static final String TCP_SEQ = "tcp_seq";
     public static final String DROPPED = "dropped";
     public static final String INFO = "info";
+    /** On {@link #KIND_DROP}: why the events were lost, {@link #CAUSE_RING_BUFFER_FULL} or {@link #CAUSE_FAIL_STOP}. */
+    public static final String CAUSE = "cause";
+    public static final String CAUSE_RING_BUFFER_FULL = "ring-buffer-full";
+    /** Not stamped on purpose: the executor's clock sync failed and the fail mode is refuse. */
+    public static final String CAUSE_FAIL_STOP = "fail-stop";
 
     // kinds
     public static final String KIND_SEND = "send";

@@ -207,7 +207,7 @@ public final class Agent {
             }
         }
 
-        Stamper stamper = new Stamper(hlc, shared, reading);
+        Stamper stamper = new Stamper(hlc, shared, reading, config.failMode);
         EventLog log = new EventLog(config.logDir, config.node, proc, stamper, config.queueCapacity);
         stamper.attach(log);
         AgentRuntime rt = new AgentRuntime(config, stamper, log, registry);
@@ -215,6 +215,7 @@ public final class Agent {
         String info = "hlctrace agent " + VERSION + (attached ? " (attached to a running JVM: connections open before stay plain)" : "")
                 + ": node " + config.node + ", process " + proc + ", " + clockDescription
                 + ", max offset " + (hlc.guardEnabled() ? config.maxOffset.toMillis() + " ms" : "off (guard disabled)")
+                + ", failMode " + config.failMode.yamlName + (shared == null ? " (no effect: a process-local clock has no health flag)" : "")
                 + ", config " + config.source + ", log " + log.file().toAbsolutePath()
                 + (registry != null ? ", port registry " + registry.dir() : ", port registry off");
         System.err.println(info);
@@ -226,7 +227,9 @@ public final class Agent {
                 if (reg != null) reg.unregisterAll();
                 long refused = hlc.refusedCount();
                 long dropped = log.droppedTotal();
-                stamper.lifecycleWhenRoom(EventLog.STOP, "refused " + refused + " remote timestamps, dropped " + dropped + " events", 2000);
+                stamper.reportWithheld(true); // not lost even when the JVM ends while fail-stopped
+                stamper.lifecycleWhenRoom(EventLog.STOP, "refused " + refused + " remote timestamps, dropped " + dropped + " events, not stamped while fail-stopped "
+                        + stamper.withheldTotal() + " events", 2000);
                 log.close();
             }
         });

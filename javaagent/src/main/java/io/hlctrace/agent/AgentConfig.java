@@ -28,6 +28,21 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 public final class AgentConfig {
     public enum PortMode { AUTO, FRAMED, PLAIN }
 
+    /**
+     * What the agent does while the executor clock's unhealthy flag is set (clock-sync fail-stop);
+     * the same values as clock-sync's {@code fail-mode} and the kernel probe's {@code fail_mode}.
+     */
+    public enum FailMode {
+        /** Keep stamping; the events carry {@code "unhealthy":true}. */
+        MARK_UNHEALTHY("mark-unhealthy"),
+        /** Hand out no timestamps: messages go out without an HLC, their events are counted as dropped. */
+        REFUSE("refuse");
+
+        public final String yamlName;
+
+        FailMode(String yamlName) { this.yamlName = yamlName; }
+    }
+
     public static final Duration DEFAULT_MAX_OFFSET = Duration.ofMillis(500);
     /** Event log ring slots (about 68 bytes each, preallocated: 4.25 MiB). */
     public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
@@ -42,6 +57,7 @@ public final class AgentConfig {
     public Path logDir = Path.of("hlctrace-logs");
     public int queueCapacity = DEFAULT_QUEUE_CAPACITY;
     public boolean failHard;
+    public FailMode failMode = FailMode.MARK_UNHEALTHY;
     /** Where hooked classes are cached across JVMs: a directory, "off", or null for the default. */
     public String classCache;
     public boolean registry = true;
@@ -113,6 +129,7 @@ public final class AgentConfig {
                 case "logDir" -> c.logDir = Path.of(nonEmpty(name, v));
                 case "queueCapacity" -> c.queueCapacity = (int) integer(name, v, 16, 1 << 24);
                 case "failHard" -> c.failHard = bool(name, v);
+                case "failMode" -> c.failMode = failMode(name, v);
                 case "classCache" -> c.classCache = nonEmpty(name, v);
                 case "registry" -> c.registry = bool(name, v);
                 case "registryDir" -> c.registryDir = Path.of(nonEmpty(name, v));
@@ -120,7 +137,7 @@ public final class AgentConfig {
                 case "peers" -> parsePeers(c, name, v);
                 case "ports" -> parsePorts(c, name, v);
                 default -> throw error(name, t.getKeyNode(), "unknown key '" + key
-                        + "' (known: node, process, clock, skew, maxOffset, logDir, queueCapacity, peers, ports, registry, registryDir, classCache, failHard)");
+                        + "' (known: node, process, clock, skew, maxOffset, logDir, queueCapacity, peers, ports, registry, registryDir, classCache, failMode, failHard)");
             }
         }
         return c;
@@ -210,6 +227,14 @@ public final class AgentConfig {
             case "false", "no", "off" -> false;
             default -> throw error(name, n, "expected true or false, not '" + s + "'");
         };
+    }
+
+    private static FailMode failMode(String name, Node n) throws ConfigException {
+        String s = scalar(name, n);
+        for (FailMode m : FailMode.values()) {
+            if (m.yamlName.equals(s)) return m;
+        }
+        throw error(name, n, "failMode must be mark-unhealthy or refuse (as clock-sync's fail-mode), not '" + s + "'");
     }
 
     private static long integer(String name, Node n, long min, long max) throws ConfigException {

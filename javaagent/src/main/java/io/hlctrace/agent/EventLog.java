@@ -28,7 +28,10 @@ public final class EventLog {
     private static final String[] KIND_NAMES = {EventLogLine.KIND_SEND, EventLogLine.KIND_RECV, EventLogLine.KIND_CONNECT,
             EventLogLine.KIND_ACCEPT, EventLogLine.KIND_CLOSE, EventLogLine.KIND_START, EventLogLine.KIND_STOP, EventLogLine.KIND_DROP};
     // flags
-    static final byte HAS_MSG = 1, HAS_RHLC = 2, REFUSED = 4, UNHEALTHY = 8, HAS_OFF = 16;
+    static final byte HAS_MSG = 1, HAS_RHLC = 2, REFUSED = 4, UNHEALTHY = 8, HAS_OFF = 16,
+            /** on a drop event: the events were withheld while fail-stopped (failMode refuse), not lost to a full ring */
+            FAIL_STOP = 32;
+    /** The drop event's cause field and its values, spelt as the kernel probe's. */
 
     /** The UDP "connection" of an event: its local and remote address as logged. */
     static final class UdpEndpoint {
@@ -66,6 +69,7 @@ public final class EventLog {
     private final String procJson;
     private final StringBuilder hexBuf = new StringBuilder(18);
     private static final String SRC_JSON = json(EventLogLine.SRC_AGENT);
+    private static final String CAUSE_FAIL_STOP_JSON = json(EventLogLine.CAUSE_FAIL_STOP), CAUSE_RING_BUFFER_JSON = json(EventLogLine.CAUSE_RING_BUFFER_FULL);
     private static final String[] KIND_JSON = new String[KIND_NAMES.length];
 
     static {
@@ -129,6 +133,7 @@ public final class EventLog {
         StringBuilder sb = new StringBuilder(512);
         long next = 1;
         long reported = 0;
+        boolean failStopped = false; // as last seen by this thread, for the messages on stderr
         try {
             while (true) {
                 int n = 0;
@@ -170,11 +175,30 @@ public final class EventLog {
                 }
                 long lostNow = stamper.lostTotal();
                 if (lostNow > reported && stamper.logDrop(lostNow - reported)) reported = lostNow;
+                if (stamper.refusesWhenUnhealthy()) failStopped = reportFailStop(failStopped);
             }
         } catch (IOException | RuntimeException e) {
             System.err.println("hlctrace agent: the event log writer stopped: " + e + "; events after this are lost (" + written + " written)");
             closing = true;
         }
+    }
+
+    /**
+     * Fail-stop with failMode refuse: says so on stderr when it starts and ends, and once the
+     * executor is healthy again reports the withheld events as a drop event (cause fail-stop).
+     */
+    private boolean reportFailStop(boolean wasFailStopped) {
+        boolean now = stamper.unhealthyNow();
+        if (now && !wasFailStopped) {
+            System.err.println("hlctrace agent: the executor clock is unhealthy (clock sync failed: fail-stop) and failMode is refuse: messages go out"
+                    + " without a timestamp and their events are not logged until it is healthy again (counted, then reported as a drop event in " + file + ")");
+        }
+        long reportedNow = stamper.reportWithheld(false);
+        if (!now && wasFailStopped || reportedNow > 0) {
+            System.err.println("hlctrace agent: the executor clock is healthy again: stamping resumed; " + reportedNow
+                    + " events were not stamped while it was unhealthy (" + stamper.withheldTotal() + " in total), reported as a drop event with cause fail-stop");
+        }
+        return now;
     }
 
     /** A JSON string literal, rendered once for values that repeat on every line. */
@@ -225,10 +249,13 @@ public final class EventLog {
         if ((f & HAS_OFF) != 0) l.range(EventLogLine.OFF, s[b + OFF], s[b + OFF] + s[b + BYTES]);
         if ((f & HAS_RHLC) != 0) l.raw(EventLogLine.RHLC, hex(hexBuf, s[b + RHLC]));
         if ((f & REFUSED) != 0) l.bool(EventLogLine.REFUSED, true);
-        if (k == DROP) l.num(EventLogLine.DROPPED, s[b + BYTES]);
+        if (k == DROP) l.num(EventLogLine.DROPPED, s[b + BYTES]).raw(EventLogLine.CAUSE, (f & FAIL_STOP) != 0 ? CAUSE_FAIL_STOP_JSON : CAUSE_RING_BUFFER_JSON);
         if ((f & UNHEALTHY) != 0) l.bool(EventLogLine.UNHEALTHY, true);
         if (r instanceof String info) l.str(EventLogLine.INFO, info);
-        else if (k == DROP) l.str(EventLogLine.INFO, s[b + BYTES] + " events lost: the event log's ring of " + capacity + " slots was full");
+        else if (k == DROP && (f & FAIL_STOP) != 0) {
+            l.str(EventLogLine.INFO, s[b + BYTES] + " events not stamped: the executor clock was unhealthy (clock sync fail-stop) and failMode is refuse;"
+                    + " their messages went out without a timestamp");
+        } else if (k == DROP) l.str(EventLogLine.INFO, s[b + BYTES] + " events lost: the event log's ring of " + capacity + " slots was full");
         byte[] line = l.end().getBytes(StandardCharsets.UTF_8); // a copy only: the line is ASCII but for names
         out.write(line);
         out.write('\n');

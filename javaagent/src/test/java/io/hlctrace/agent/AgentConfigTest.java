@@ -37,6 +37,15 @@ class AgentConfigTest {
     }
 
     @Test
+    void failModeTakesClockSyncsValues() throws Exception {
+        assertEquals(AgentConfig.FailMode.MARK_UNHEALTHY, AgentConfig.parse("node: A", "t.yml").failMode, "default");
+        assertEquals(AgentConfig.FailMode.REFUSE, AgentConfig.parse("failMode: refuse", "t.yml").failMode);
+        assertEquals(AgentConfig.FailMode.MARK_UNHEALTHY, AgentConfig.parse("failMode: mark-unhealthy", "t.yml").failMode);
+        AgentConfig.ConfigException e = assertThrows(AgentConfig.ConfigException.class, () -> AgentConfig.parse("node: A\nfailMode: stop", "t.yml"));
+        assertTrue(e.getMessage().startsWith("t.yml:2: failMode must be mark-unhealthy or refuse"), e.getMessage());
+    }
+
+    @Test
     void anEmptyConfigGivesDefaults() throws Exception {
         AgentConfig c = AgentConfig.parse("", "empty.yml");
         assertFalse(c.node.isBlank());

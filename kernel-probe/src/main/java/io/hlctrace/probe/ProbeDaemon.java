@@ -56,8 +56,6 @@ public final class ProbeDaemon implements AutoCloseable {
     private volatile long events;
     private long reportedDrops, reportedWithheld, lastRefreshNanos;
     /** The probe's field on its drop events: why the events are missing (docs/kernel-probe.md). */
-    static final String CAUSE = "cause";
-    static final String CAUSE_RING_BUFFER = "ring-buffer-full", CAUSE_FAIL_STOP = "fail-stop";
     private IOException logFailure;
     private volatile String finalSummary;
 
@@ -315,7 +313,7 @@ public final class ProbeDaemon implements AutoCloseable {
         if (withheld > reportedWithheld) {
             long delta = withheld - reportedWithheld;
             reportedWithheld = withheld;
-            write(daemonLine(EventLogLine.KIND_DROP).num(EventLogLine.DROPPED, delta).str(CAUSE, CAUSE_FAIL_STOP)
+            write(daemonLine(EventLogLine.KIND_DROP).num(EventLogLine.DROPPED, delta).str(EventLogLine.CAUSE, EventLogLine.CAUSE_FAIL_STOP)
                     .str(EventLogLine.INFO, "not stamped: the executor was unhealthy (clock sync fail-stop) and fail_mode is refuse; "
                             + probe.stat(ProbeStats.OPTIONS_WITHHELD) + " segments went without the option so far").end());
             System.err.println("hlctrace probe [" + config.executor() + "]: " + delta + " messages not stamped while unhealthy (fail_mode refuse), " + withheld + " in total");
@@ -327,7 +325,7 @@ public final class ProbeDaemon implements AutoCloseable {
         if (drops > reportedDrops) {
             long delta = drops - reportedDrops;
             reportedDrops = drops;
-            write(daemonLine(EventLogLine.KIND_DROP).num(EventLogLine.DROPPED, delta).str(CAUSE, CAUSE_RING_BUFFER)
+            write(daemonLine(EventLogLine.KIND_DROP).num(EventLogLine.DROPPED, delta).str(EventLogLine.CAUSE, EventLogLine.CAUSE_RING_BUFFER_FULL)
                     .str(EventLogLine.INFO, "the ring buffer was full; raise ring_buffer_kib").end());
             System.err.println("hlctrace probe: " + delta + " events dropped (ring buffer full), " + drops + " in total");
         }

@@ -30,6 +30,13 @@ import java.util.concurrent.TimeUnit;
  * "OK n" or "MISMATCH ..." and exits 0 only when all matched.</li>
  * <li>{@code http-server}: prints "PORT n"; a minimal HTTP/1.1 server (Connection: close) whose
  * response body is {@link #httpBody(String)} of the request path.</li>
+ * <li>{@code echo-server}: prints "PORT n"; per connection reads messages (4-byte length, then the
+ * payload) and writes each one back in one write, until EOF.</li>
+ * <li>{@code phase-client PORT PHASES MESSAGES SEED [socket|channel]}: one connection (a Socket, or
+ * a blocking SocketChannel); prints "READY", then for each
+ * line "GO n" on stdin sends MESSAGES random messages (one write each) and reads each echo, then
+ * prints "DONE n BYTES" (bytes sent so far); at the end "SHA sent echoed" (SHA-256 of all bytes
+ * sent and of all bytes echoed).</li>
  * </ul>
  */
 public final class Peer {
@@ -60,10 +67,98 @@ public final class Peer {
             }
             case "transfer-client" -> System.exit(transferClient(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3])));
             case "udp-client" -> System.exit(udpClient(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3])));
+            case "echo-server" -> echoServer();
+            case "phase-client" -> System.exit(phaseClient(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[4]),
+                    args.length > 5 && args[5].equals("channel")));
             case "plain-paths-client" -> System.exit(plainPathsClient(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3])));
             case "jdk-http-client" -> System.exit(jdkHttpClient(Integer.parseInt(args[1]), Integer.parseInt(args[2])));
             default -> throw new IllegalArgumentException(args[0]);
         }
+    }
+
+    static void echoServer() throws IOException {
+        ServerSocket ss = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
+        System.out.println("PORT " + ss.getLocalPort());
+        System.out.flush();
+        while (true) {
+            Socket s = ss.accept();
+            Thread t = new Thread(() -> {
+                try (s) {
+                    java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+                    OutputStream out = s.getOutputStream();
+                    while (true) {
+                        int len;
+                        try {
+                            len = in.readInt();
+                        } catch (java.io.EOFException e) {
+                            return;
+                        }
+                        byte[] m = new byte[4 + len];
+                        ByteBuffer.wrap(m).putInt(len);
+                        in.readFully(m, 4, len);
+                        out.write(m);
+                    }
+                } catch (Exception e) {
+                    System.out.println("CONN-ERROR " + e);
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    static int phaseClient(int port, int phases, int messages, long seed, boolean channel) throws Exception {
+        Random rnd = new Random(seed);
+        MessageDigest sent = MessageDigest.getInstance("SHA-256");
+        MessageDigest echoed = MessageDigest.getInstance("SHA-256");
+        java.io.BufferedReader stdin = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        long bytes = 0;
+        java.net.InetSocketAddress addr = new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        try (java.io.Closeable conn = channel ? java.nio.channels.SocketChannel.open(addr) : new Socket(addr.getAddress(), port)) {
+            OutputStream out;
+            java.io.DataInputStream in;
+            if (conn instanceof java.nio.channels.SocketChannel ch) {
+                // the channel's own write and read (not its socket adaptor): the hooked SocketChannelImpl paths
+                out = new OutputStream() {
+                    @Override public void write(int b) throws IOException { write(new byte[] {(byte) b}, 0, 1); }
+                    @Override public void write(byte[] b, int off, int len) throws IOException {
+                        ByteBuffer bb = ByteBuffer.wrap(b, off, len);
+                        while (bb.hasRemaining()) ch.write(bb);
+                    }
+                };
+                in = new java.io.DataInputStream(new InputStream() {
+                    @Override public int read() throws IOException { byte[] one = new byte[1]; return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF; }
+                    @Override public int read(byte[] b, int off, int len) throws IOException { return ch.read(ByteBuffer.wrap(b, off, len)); }
+                });
+            } else {
+                Socket s = (Socket) conn;
+                out = s.getOutputStream();
+                in = new java.io.DataInputStream(s.getInputStream());
+            }
+            System.out.println("READY");
+            System.out.flush();
+            for (int phase = 1; phase <= phases; phase++) {
+                String go = stdin.readLine();
+                if (!("GO " + phase).equals(go)) throw new IllegalStateException("expected GO " + phase + ", got " + go);
+                for (int i = 0; i < messages; i++) {
+                    int len = 1 + rnd.nextInt(3000);
+                    byte[] m = new byte[4 + len];
+                    rnd.nextBytes(m);
+                    ByteBuffer.wrap(m).putInt(len);
+                    out.write(m);
+                    sent.update(m);
+                    bytes += m.length;
+                    byte[] back = new byte[4 + len];
+                    in.readFully(back);
+                    echoed.update(back);
+                }
+                System.out.println("DONE " + phase + " " + bytes);
+                System.out.flush();
+            }
+        }
+        System.out.println("SHA " + HexFormat.of().formatHex(sent.digest()) + " " + HexFormat.of().formatHex(echoed.digest()));
+        System.out.flush();
+        return 0;
     }
 
     static void sinkServer(long seed) throws IOException {
