@@ -169,20 +169,27 @@ public final class TcpConnection {
                                 + (inLim - inPos) + " of " + Frame.HEADER_SIZE + " header bytes received): the peer's last message is incomplete");
                     }
                 }
-                String bad = Frame.validate(inBuf, inPos);
-                if (bad != null) {
-                    throw new IOException("hlctrace agent: corrupt frame header on connection " + local + " <- " + remote + " at payload offset "
-                            + inOffset + ": " + bad + ". The stream cannot be decoded further; the peer's agent or something between the peers damaged it.");
-                }
-                int payload = Frame.payloadLength(inBuf, inPos);
-                long rhlc = Frame.hlc(inBuf, inPos);
-                long msg = Frame.msgId(inBuf, inPos);
-                inPos += Frame.HEADER_SIZE;
-                remaining = payload;
-                // merge before the application sees a byte of the message
-                rt.stamper.receive(this, rhlc, msg, payload, inOffset);
+                startMessage();
             }
         }
+    }
+
+    /**
+     * Decodes the frame header at {@code inPos} (all of it buffered) and merges its clock, before
+     * the application sees a byte of the message.
+     */
+    private void startMessage() throws IOException {
+        String bad = Frame.validate(inBuf, inPos);
+        if (bad != null) {
+            throw new IOException("hlctrace agent: corrupt frame header on connection " + local + " <- " + remote + " at payload offset "
+                    + inOffset + ": " + bad + ". The stream cannot be decoded further; the peer's agent or something between the peers damaged it.");
+        }
+        int payload = Frame.payloadLength(inBuf, inPos);
+        long rhlc = Frame.hlc(inBuf, inPos);
+        long msg = Frame.msgId(inBuf, inPos);
+        inPos += Frame.HEADER_SIZE;
+        remaining = payload;
+        rt.stamper.receive(this, rhlc, msg, payload, inOffset);
     }
 
     private IOException eofInPayload() {
@@ -319,18 +326,7 @@ public final class TcpConnection {
                     return r;
                 }
                 if (mode == FRAMED && buffered >= Frame.HEADER_SIZE) {
-                    String bad = Frame.validate(inBuf, inPos);
-                    if (bad != null) {
-                        throw new IOException("hlctrace agent: corrupt frame header on connection " + local + " <- " + remote + " at payload offset "
-                                + inOffset + ": " + bad + ". The stream cannot be decoded further.");
-                    }
-                    int payload = Frame.payloadLength(inBuf, inPos);
-                    long rhlc = Frame.hlc(inBuf, inPos);
-                    long msg = Frame.msgId(inBuf, inPos);
-                    inPos += Frame.HEADER_SIZE;
-                    remaining = payload;
-                    // merged before the application sees a byte of the message
-                    rt.stamper.receive(this, rhlc, msg, payload, inOffset);
+                    startMessage();
                     continue;
                 }
                 if (mode == UNDECIDED && buffered > 0) {

@@ -51,4 +51,21 @@ final class EventLogs {
     static long hlc(Map<String, String> e) {
         return Long.parseUnsignedLong(e.get("hlc"), 16);
     }
+
+    /**
+     * Every receive is framed (has a msg), has its send, and orders after it; returns the receives.
+     * {@code framedBecause} says why the connection must be framed, for the failure message.
+     */
+    static List<Map<String, String>> assertFramedReceivesFollowTheirSends(List<Map<String, String>> events, String framedBecause) {
+        Map<String, Map<String, String>> sends = byMsg(events, "send");
+        List<Map<String, String>> recvs = kind(events, "recv");
+        if (recvs.isEmpty()) throw new AssertionError("no receive events at all");
+        for (Map<String, String> r : recvs) {
+            if (r.get("msg") == null) throw new AssertionError(framedBecause + ": " + r);
+            Map<String, String> s = sends.get(r.get("msg"));
+            if (s == null) throw new AssertionError("receive without its send: " + r);
+            if (Long.compareUnsigned(hlc(r), hlc(s)) <= 0) throw new AssertionError("receive before its send: " + r);
+        }
+        return recvs;
+    }
 }

@@ -33,15 +33,7 @@ class H2ProtocolIT {
             server.stop();
         }
         List<Map<String, String>> events = EventLogs.read(dir.resolve("logs"));
-        Map<String, Map<String, String>> sends = EventLogs.byMsg(events, "send");
-        List<Map<String, String>> recvs = EventLogs.kind(events, "recv");
-        assertFalse(recvs.isEmpty());
-        for (Map<String, String> r : recvs) {
-            assertNotNull(r.get("msg"), "the H2 connection must be framed: " + r);
-            Map<String, String> s = sends.get(r.get("msg"));
-            assertNotNull(s, "receive without its send: " + r);
-            assertTrue(Long.compareUnsigned(EventLogs.hlc(r), EventLogs.hlc(s)) > 0, "receive before its send: " + r);
-        }
+        List<Map<String, String>> recvs = EventLogs.assertFramedReceivesFollowTheirSends(events, "the H2 connection must be framed");
         assertTrue(recvs.size() >= 120, "at least a request and a response per row: " + recvs.size());
     }
 }

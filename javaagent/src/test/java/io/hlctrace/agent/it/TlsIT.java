@@ -42,15 +42,7 @@ class TlsIT {
             server.stop();
         }
         List<Map<String, String>> events = EventLogs.read(dir.resolve("logs"));
-        Map<String, Map<String, String>> sends = EventLogs.byMsg(events, "send");
-        List<Map<String, String>> recvs = EventLogs.kind(events, "recv");
-        assertFalse(recvs.isEmpty());
-        for (Map<String, String> r : recvs) {
-            assertNotNull(r.get("msg"), "both directions of the TLS connection are framed: " + r);
-            Map<String, String> s = sends.get(r.get("msg"));
-            assertNotNull(s, "receive without its send: " + r);
-            assertTrue(Long.compareUnsigned(EventLogs.hlc(r), EventLogs.hlc(s)) > 0, "receive before its send: " + r);
-        }
+        EventLogs.assertFramedReceivesFollowTheirSends(events, "both directions of the TLS connection are framed");
         assertEquals(1, EventLogs.kind(events, "accept").size(), "SSLServerSocket.accept is seen as an accept");
     }
 }
