@@ -65,6 +65,8 @@ public final class TcpConnection {
     // receiving side of a channel, guarded by inLock
     private final ByteBuffer[] oneIn = new ByteBuffer[1];
     private ByteBuffer inView;
+    /** Where a channel read of a new message lands (direct: the kernel writes into it as it is). */
+    private ByteBuffer inDirect;
 
     /** The channel's raw I/O (set by NioHooks; immutable, so a racing second set is harmless). */
     RawChannel raw;
@@ -277,85 +279,121 @@ public final class TcpConnection {
      */
     public long nioRead(RawChannel raw, ByteBuffer[] dsts, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
+        synchronized (inLock) {
+            return nioReadLocked(raw, dsts, offset, length);
+        }
+    }
+
+    private long nioReadLocked(RawChannel raw, ByteBuffer[] dsts, int offset, int length) throws IOException {
         long space = 0;
         for (int i = offset; i < offset + length; i++) space += dsts[i].remaining();
         if (space == 0) return 0;
-        synchronized (inLock) {
-            if (inBuf == null) inBuf = new byte[IN_BUFFER];
-            long delivered = 0;
-            for (;;) {
-                int mode = inMode;
-                int buffered = inLim - inPos;
-                if (mode == PLAIN) {
-                    if (buffered > 0) {
-                        int n = (int) Math.min(space - delivered, buffered);
-                        scatter(dsts, offset, length, inBuf, inPos, n);
-                        inPos += n;
-                        recordPlainReceive(n);
-                        return delivered + n;
-                    }
-                    if (delivered > 0) return delivered;
-                    ByteBuffer tmp = inView(0, (int) Math.min(space, inBuf.length));
-                    inPos = inLim = 0;
-                    int r = raw.read(tmp);
-                    if (r <= 0) return r;
-                    scatter(dsts, offset, length, inBuf, 0, r);
-                    recordPlainReceive(r);
-                    return r;
+        if (inBuf == null) inBuf = new byte[IN_BUFFER];
+        long delivered = 0;
+        for (;;) {
+            int mode = inMode;
+            int buffered = inLim - inPos;
+            if (mode == PLAIN) {
+                if (buffered > 0) {
+                    int n = (int) Math.min(space - delivered, buffered);
+                    scatter(dsts, offset, length, inBuf, inPos, n);
+                    inPos += n;
+                    recordPlainReceive(n);
+                    return delivered + n;
                 }
-                if (mode == FRAMED && remaining > 0) {
-                    if (buffered > 0) {
-                        int n = (int) Math.min(Math.min(space - delivered, remaining), buffered);
-                        scatter(dsts, offset, length, inBuf, inPos, n);
-                        inPos += n;
-                        remaining -= n;
-                        inOffset += n;
-                        delivered += n;
-                        if (delivered == space) return delivered;
-                        continue;
-                    }
-                    if (delivered > 0) return delivered; // never wait for more once bytes are delivered
-                    ByteBuffer tmp = inView(0, (int) Math.min(Math.min(space, remaining), inBuf.length));
-                    inPos = inLim = 0;
-                    int r = raw.read(tmp);
-                    if (r < 0) throw eofInPayload();
-                    if (r == 0) return 0;
-                    scatter(dsts, offset, length, inBuf, 0, r);
-                    remaining -= r;
-                    inOffset += r;
-                    return r;
-                }
-                if (mode == FRAMED && buffered >= Frame.HEADER_SIZE) {
-                    startMessage();
+                if (delivered > 0) return delivered;
+                ByteBuffer tmp = inView(0, (int) Math.min(space, inBuf.length));
+                inPos = inLim = 0;
+                int r = raw.read(tmp);
+                if (r <= 0) return r;
+                scatter(dsts, offset, length, inBuf, 0, r);
+                recordPlainReceive(r);
+                return r;
+            }
+            if (mode == FRAMED && remaining > 0) {
+                if (buffered > 0) {
+                    int n = (int) Math.min(Math.min(space - delivered, remaining), buffered);
+                    scatter(dsts, offset, length, inBuf, inPos, n);
+                    inPos += n;
+                    remaining -= n;
+                    inOffset += n;
+                    delivered += n;
+                    if (delivered == space) return delivered;
                     continue;
                 }
-                if (mode == UNDECIDED && buffered > 0) {
-                    int p = Frame.signaturePrefix(inBuf, inPos, buffered);
-                    if (p < 0 || (buffered >= Frame.HEADER_SIZE && Frame.validate(inBuf, inPos) != null)) { inMode = PLAIN; continue; }
-                    if (buffered >= Frame.HEADER_SIZE) { inMode = FRAMED; continue; }
-                }
-                // fewer than a header's bytes are buffered: read more
-                if (delivered > 0) return delivered; // the partial header stays; its rest arrives later
-                if (inPos > 0) {
-                    System.arraycopy(inBuf, inPos, inBuf, 0, buffered);
-                    inPos = 0;
-                    inLim = buffered;
-                }
-                // Framed: the header and up to as many bytes as the caller has room for, so one read
-                // usually takes a whole small message; whatever of the stream comes with it is
-                // delivered in this call (payload) or is at most an incomplete header, so no complete
-                // byte ever waits here while a Selector sees the channel idle. Undecided: one header.
-                int want = mode == FRAMED ? (int) Math.min(Frame.HEADER_SIZE - buffered + space, inBuf.length - inLim) : Frame.HEADER_SIZE - buffered;
-                int r = raw.read(inView(inLim, inLim + want));
-                if (r < 0) {
-                    if (buffered == 0) return -1;
-                    if (mode == UNDECIDED) { inMode = PLAIN; continue; }
-                    throw new EOFException("hlctrace agent: connection " + local + " <- " + remote + " closed in the middle of a frame header ("
-                            + buffered + " of " + Frame.HEADER_SIZE + " header bytes received): the peer's last message is incomplete");
-                }
+                if (delivered > 0) return delivered; // never wait for more once bytes are delivered
+                ByteBuffer tmp = inView(0, (int) Math.min(Math.min(space, remaining), inBuf.length));
+                inPos = inLim = 0;
+                int r = raw.read(tmp);
+                if (r < 0) throw eofInPayload();
                 if (r == 0) return 0;
-                inLim += r;
+                scatter(dsts, offset, length, inBuf, 0, r);
+                remaining -= r;
+                inOffset += r;
+                return r;
             }
+            if (mode == FRAMED && buffered >= Frame.HEADER_SIZE) {
+                startMessage();
+                continue;
+            }
+            if (mode == UNDECIDED && buffered > 0) {
+                int p = Frame.signaturePrefix(inBuf, inPos, buffered);
+                if (p < 0 || (buffered >= Frame.HEADER_SIZE && Frame.validate(inBuf, inPos) != null)) { inMode = PLAIN; continue; }
+                if (buffered >= Frame.HEADER_SIZE) { inMode = FRAMED; continue; }
+            }
+            // fewer than a header's bytes are buffered: read more
+            if (delivered > 0) return delivered; // the partial header stays; its rest arrives later
+            if (mode == FRAMED && buffered == 0) {
+                // the common case, a new message and nothing of it here yet: read header and
+                // payload into a direct buffer and deliver the payload from it. Into the heap
+                // buffer the JDK would read through one of its temporary direct buffers and copy
+                // (taken and given back per call), and the payload would be copied twice.
+                ByteBuffer d = inDirect;
+                if (d == null) d = inDirect = ByteBuffer.allocateDirect(IN_BUFFER);
+                d.clear();
+                d.limit((int) Math.min(Frame.HEADER_SIZE + space, IN_BUFFER));
+                int r = raw.read(d);
+                if (r < 0) return -1; // clean end between messages
+                if (r == 0) return 0;
+                int head = Math.min(r, Frame.HEADER_SIZE);
+                d.get(0, inBuf, 0, head);
+                inPos = 0;
+                inLim = head;
+                if (r == head) continue; // the header (or part of it) only
+                startMessage();
+                int n = (int) Math.min(Math.min(space, remaining), r - head);
+                scatter(dsts, offset, length, d, head, n);
+                remaining -= n;
+                inOffset += n;
+                delivered = n;
+                // what came after the message (the next messages, as much as fits in the
+                // caller's room) goes to inBuf, where the loop delivers it as usual
+                int rest = r - head - n;
+                if (rest > 0) d.get(head + n, inBuf, 0, rest);
+                inPos = 0;
+                inLim = rest;
+                if (delivered == space) return delivered;
+                continue;
+            }
+            if (inPos > 0) {
+                System.arraycopy(inBuf, inPos, inBuf, 0, buffered);
+                inPos = 0;
+                inLim = buffered;
+            }
+            // Framed: the header and up to as many bytes as the caller has room for, so one read
+            // usually takes a whole small message; whatever of the stream comes with it is
+            // delivered in this call (payload) or is at most an incomplete header, so no complete
+            // byte ever waits here while a Selector sees the channel idle. Undecided: one header.
+            int want = mode == FRAMED ? (int) Math.min(Frame.HEADER_SIZE - buffered + space, inBuf.length - inLim) : Frame.HEADER_SIZE - buffered;
+            int r = raw.read(inView(inLim, inLim + want));
+            if (r < 0) {
+                if (buffered == 0) return -1;
+                if (mode == UNDECIDED) { inMode = PLAIN; continue; }
+                throw new EOFException("hlctrace agent: connection " + local + " <- " + remote + " closed in the middle of a frame header ("
+                        + buffered + " of " + Frame.HEADER_SIZE + " header bytes received): the peer's last message is incomplete");
+            }
+            if (r == 0) return 0;
+            inLim += r;
         }
     }
 
@@ -363,6 +401,17 @@ public final class TcpConnection {
         for (int i = offset; i < offset + length && n > 0; i++) {
             int k = Math.min(n, dsts[i].remaining());
             dsts[i].put(src, pos, k);
+            pos += k;
+            n -= k;
+        }
+    }
+
+    private static void scatter(ByteBuffer[] dsts, int offset, int length, ByteBuffer src, int pos, int n) {
+        for (int i = offset; i < offset + length && n > 0; i++) {
+            ByteBuffer b = dsts[i];
+            int k = Math.min(n, b.remaining());
+            b.put(b.position(), src, pos, k);
+            b.position(b.position() + k);
             pos += k;
             n -= k;
         }
@@ -383,84 +432,88 @@ public final class TcpConnection {
      */
     public long nioWrite(RawChannel raw, ByteBuffer[] srcs, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
+        synchronized (outLock) {
+            return nioWriteLocked(raw, srcs, offset, length);
+        }
+    }
+
+    private long nioWriteLocked(RawChannel raw, ByteBuffer[] srcs, int offset, int length) throws IOException {
         long total = 0;
         for (int i = offset; i < offset + length; i++) total += srcs[i].remaining();
-        synchronized (outLock) {
-            int mode = outMode;
-            if (mode == UNDECIDED) {
-                if (total == 0) return 0;
-                mode = outMode = decideOutput();
-            }
-            if (mode == PLAIN) {
-                ByteBuffer[] view = offset == 0 && length == srcs.length ? srcs : java.util.Arrays.copyOfRange(srcs, offset, offset + length);
-                if (total == 0) return raw.write(view);
-                if (raw.blocking()) {
-                    // a blocking write takes every byte (or fails): logged before they can leave
-                    rt.stamper.send(this, total, outOffset, 0, false);
-                    long n = raw.write(view);
-                    outOffset += n;
-                    return n;
-                }
-                // non-blocking: stamped before the bytes can leave (a receiver on this executor may
-                // stamp its receive before this call returns), logged with what the kernel took; a
-                // write that would block gives its slot back and leaves no event
-                Stamper.PendingSend p = pendingSend;
-                rt.stamper.claimSend(this, false, p);
-                long n;
-                try {
-                    n = raw.write(view);
-                } catch (Throwable t) {
-                    rt.stamper.notSent(p);
-                    throw t;
-                }
-                if (n > 0) {
-                    rt.stamper.sent(p, n, outOffset);
-                    outOffset += n;
-                } else {
-                    rt.stamper.notSent(p);
-                }
+        int mode = outMode;
+        if (mode == UNDECIDED) {
+            if (total == 0) return 0;
+            mode = outMode = decideOutput();
+        }
+        if (mode == PLAIN) {
+            ByteBuffer[] view = offset == 0 && length == srcs.length ? srcs : java.util.Arrays.copyOfRange(srcs, offset, offset + length);
+            if (total == 0) return raw.write(view);
+            if (raw.blocking()) {
+                // a blocking write takes every byte (or fails): logged before they can leave
+                rt.stamper.send(this, total, outOffset, 0, false);
+                long n = raw.write(view);
+                outOffset += n;
                 return n;
             }
-            if (frameBuf == null) frameBuf = ByteBuffer.allocateDirect(OUT_BUFFER);
-            long sent = 0;
-            boolean continuation = framePos < frameEnd;
-            while (sent < total || framePos < frameEnd) {
-                int limit;
-                if (framePos >= frameEnd) {
-                    int k = (int) Math.min(total - sent, OUT_BUFFER - Frame.HEADER_SIZE);
-                    // the message is logged whole: its header holds this HLC, and the rest of a
-                    // frame the kernel takes only in part goes out with the next writes
-                    Stamper.PendingSend m = pendingSend;
-                    rt.stamper.sendMessage(this, k, outOffset, m);
-                    outOffset += k;
-                    Frame.writeHeader(header, 0, m.hlc, m.msg, k);
-                    frameBuf.put(0, header, 0, Frame.HEADER_SIZE);
-                    gather(srcs, offset, length, frameBuf, Frame.HEADER_SIZE, k);
-                    framePos = 0;
-                    frameEnd = Frame.HEADER_SIZE + k;
-                    limit = frameEnd;
-                } else {
-                    // the rest of a frame the kernel took only part of: the application offers its
-                    // bytes again (what it offers now is what the stream carries)
-                    int payloadFrom = Math.max(framePos, Frame.HEADER_SIZE);
-                    int offer = (int) Math.min(frameEnd - payloadFrom, total - sent);
-                    gather(srcs, offset, length, frameBuf, payloadFrom, offer);
-                    limit = payloadFrom + offer;
-                    if (limit == framePos) break; // only payload is owed, and nothing was offered
-                }
-                long w = raw.write(frameView(framePos, limit));
-                int payloadSent = (int) (Math.max(0, framePos + w - Frame.HEADER_SIZE) - Math.max(0, framePos - Frame.HEADER_SIZE));
-                framePos += (int) w;
-                advance(srcs, offset, length, payloadSent);
-                sent += payloadSent;
-                if (framePos < limit) break; // the socket buffer is full (non-blocking)
-                if (continuation) {
-                    continuation = false;
-                    if (framePos < frameEnd) break;
-                }
+            // non-blocking: stamped before the bytes can leave (a receiver on this executor may
+            // stamp its receive before this call returns), logged with what the kernel took; a
+            // write that would block gives its slot back and leaves no event
+            Stamper.PendingSend p = pendingSend;
+            rt.stamper.claimSend(this, false, p);
+            long n;
+            try {
+                n = raw.write(view);
+            } catch (Throwable t) {
+                rt.stamper.notSent(p);
+                throw t;
             }
-            return sent;
+            if (n > 0) {
+                rt.stamper.sent(p, n, outOffset);
+                outOffset += n;
+            } else {
+                rt.stamper.notSent(p);
+            }
+            return n;
         }
+        if (frameBuf == null) frameBuf = ByteBuffer.allocateDirect(OUT_BUFFER);
+        long sent = 0;
+        boolean continuation = framePos < frameEnd;
+        while (sent < total || framePos < frameEnd) {
+            int limit;
+            if (framePos >= frameEnd) {
+                int k = (int) Math.min(total - sent, OUT_BUFFER - Frame.HEADER_SIZE);
+                // the message is logged whole: its header holds this HLC, and the rest of a
+                // frame the kernel takes only in part goes out with the next writes
+                Stamper.PendingSend m = pendingSend;
+                rt.stamper.sendMessage(this, k, outOffset, m);
+                outOffset += k;
+                Frame.writeHeader(header, 0, m.hlc, m.msg, k);
+                frameBuf.put(0, header, 0, Frame.HEADER_SIZE);
+                gather(srcs, offset, length, frameBuf, Frame.HEADER_SIZE, k);
+                framePos = 0;
+                frameEnd = Frame.HEADER_SIZE + k;
+                limit = frameEnd;
+            } else {
+                // the rest of a frame the kernel took only part of: the application offers its
+                // bytes again (what it offers now is what the stream carries)
+                int payloadFrom = Math.max(framePos, Frame.HEADER_SIZE);
+                int offer = (int) Math.min(frameEnd - payloadFrom, total - sent);
+                gather(srcs, offset, length, frameBuf, payloadFrom, offer);
+                limit = payloadFrom + offer;
+                if (limit == framePos) break; // only payload is owed, and nothing was offered
+            }
+            long w = raw.write(frameView(framePos, limit));
+            int payloadSent = (int) (Math.max(0, framePos + w - Frame.HEADER_SIZE) - Math.max(0, framePos - Frame.HEADER_SIZE));
+            framePos += (int) w;
+            advance(srcs, offset, length, payloadSent);
+            sent += payloadSent;
+            if (framePos < limit) break; // the socket buffer is full (non-blocking)
+            if (continuation) {
+                continuation = false;
+                if (framePos < frameEnd) break;
+            }
+        }
+        return sent;
     }
 
     /** frameBuf[from, to) as a one-element array of a reused buffer (guarded by outLock). */
@@ -489,7 +542,7 @@ public final class TcpConnection {
         synchronized (inLock) {
             oneIn[0] = dst;
             try {
-                return nioRead(raw, oneIn, 0, 1);
+                return nioReadLocked(raw, oneIn, 0, 1);
             } finally {
                 oneIn[0] = null;
             }
@@ -501,7 +554,7 @@ public final class TcpConnection {
         synchronized (outLock) {
             oneOut[0] = src;
             try {
-                return nioWrite(raw, oneOut, 0, 1);
+                return nioWriteLocked(raw, oneOut, 0, 1);
             } finally {
                 oneOut[0] = null;
             }
