@@ -41,7 +41,7 @@ public final class SkewedPhysicalClock implements PhysicalClock {
         long t = baseNanos + offsetNanos;
         if (driftPpb != 0) {
             long elapsed = baseNanos - driftEpochNanos;
-            // exact for |elapsed| < ~292 years at |ppb| < 1e6 would overflow a long product; split it.
+            // elapsed * ppb overflows a long after ~3 hours at 1e6 ppb; whole seconds and the rest do not
             long whole = elapsed / 1_000_000_000L;
             long rest = elapsed % 1_000_000_000L;
             t += whole * driftPpb + (rest * driftPpb) / 1_000_000_000L;
