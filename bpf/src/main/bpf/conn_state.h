@@ -20,6 +20,7 @@ struct conn_state {
 	__u32 stamped_end;   /* sequence number after the last byte a send event has stamped */
 	__u32 _pad;
 	__u64 pending_stamp; /* first clock tick written on a segment carrying not yet stamped bytes */
+	__s64 pending_pt_ns; /* the physical time pending_stamp was ticked at (the send event's pt) */
 	__u64 rx_hlc;        /* largest received option merged into the clock */
 	__u64 rx_refused;    /* last option refused by the guard since the last recv event, 0 if none */
 	/* The flow, read from the socket once (first event) instead of on every event. */

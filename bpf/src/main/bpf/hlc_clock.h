@@ -121,12 +121,30 @@ static __always_inline bool hlc_withholding(const struct hlc_clock_state *s)
 
 #define HLC_NS_PER_S 1000000000ULL
 
-/* Signed division truncating toward zero, like Java's '/': BPF (cpu v3) divides unsigned only. */
-static __always_inline __s64 hlc_sdiv(__s64 a, __u64 b)
+/*
+ * u / 1e9 without a division instruction: BPF has no multiply-high, so clang emits a real 64-bit
+ * divide for every '/ 1e9', and a stamp needed three to seven of them (tens of cycles each, on every
+ * segment and message). 1e9 = 2^9 * 1953125: shift, then multiply by the magic reciprocal of
+ * 1953125 (what C compilers emit for x86-64), exact for every 64-bit u; the 128-bit product's high
+ * half is assembled from 32-bit halves.
+ */
+static __always_inline __u64 hlc_div_1e9(__u64 u)
+{
+	const __u64 magic = 0x44B82FA09B5A53ULL;
+	__u64 a = u >> 9;
+	__u64 a_lo = (__u32)a, a_hi = a >> 32;
+	__u64 lo_lo = a_lo * (__u32)magic, hi_lo = a_hi * (__u32)magic;
+	__u64 lo_hi = a_lo * (magic >> 32), hi_hi = a_hi * (magic >> 32);
+	__u64 cross = (lo_lo >> 32) + (__u32)hi_lo + lo_hi;
+	return ((hi_lo >> 32) + (cross >> 32) + hi_hi) >> 11;
+}
+
+/* Signed division by 1e9 truncating toward zero, like Java's '/'. */
+static __always_inline __s64 hlc_sdiv_1e9(__s64 a)
 {
 	if (a < 0)
-		return -(__s64)(((__u64)-a) / b);
-	return (__s64)(((__u64)a) / b);
+		return -(__s64)hlc_div_1e9((__u64)-a);
+	return (__s64)hlc_div_1e9((__u64)a);
 }
 
 /*
@@ -141,9 +159,9 @@ static __always_inline __s64 hlc_physical_ns(const struct hlc_clock_state *s)
 	__s64 ppb = s->drift_ppb;
 	if (ppb != 0) {
 		__s64 elapsed = base - s->drift_epoch_ns;
-		__s64 whole = hlc_sdiv(elapsed, HLC_NS_PER_S);
+		__s64 whole = hlc_sdiv_1e9(elapsed);
 		__s64 rest = elapsed - whole * (__s64)HLC_NS_PER_S;
-		t += (__s64)((__u64)whole * (__u64)ppb) + hlc_sdiv((__s64)((__u64)rest * (__u64)ppb), HLC_NS_PER_S);
+		t += (__s64)((__u64)whole * (__u64)ppb) + hlc_sdiv_1e9((__s64)((__u64)rest * (__u64)ppb));
 	}
 	return t;
 }
@@ -154,8 +172,8 @@ static __always_inline __u64 hlc_from_ns(__s64 ns)
 	if (ns < 0)
 		ns = 0;
 	__u64 u = (__u64)ns;
-	__u64 seconds = u / HLC_NS_PER_S;
-	__u64 fraction = ((u % HLC_NS_PER_S) << 16) / HLC_NS_PER_S;
+	__u64 seconds = hlc_div_1e9(u);
+	__u64 fraction = hlc_div_1e9((u - seconds * HLC_NS_PER_S) << 16);
 	return (seconds << 32) | (fraction << 16);
 }
 
@@ -165,7 +183,8 @@ static __always_inline __u64 hlc_ns_to_units_ceil(__s64 ns)
 	if (ns <= 0)
 		return 0;
 	__u64 u = (__u64)ns;
-	return ((u / HLC_NS_PER_S) << 16) + (((u % HLC_NS_PER_S) << 16) + HLC_NS_PER_S - 1) / HLC_NS_PER_S;
+	__u64 seconds = hlc_div_1e9(u);
+	return (seconds << 16) + hlc_div_1e9(((u - seconds * HLC_NS_PER_S) << 16) + HLC_NS_PER_S - 1);
 }
 
 /* CAS attempts before giving up (counted); contention on one word is short in practice. */

@@ -85,8 +85,7 @@ static __always_inline int on_message(struct sock *sk, int ret, int flags, __u8 
 	if (!s)
 		return 0;
 
-	__s64 pt_ns = hlc_physical_ns(s);
-	__u64 pt = hlc_from_ns(pt_ns);
+	__s64 pt_ns;
 	__u64 hlc, rhlc = 0, off;
 	__u32 end_seq;
 	__u8 eflags = 0;
@@ -110,10 +109,16 @@ static __always_inline int on_message(struct sock *sk, int ret, int flags, __u8 
 			hlc_count(STAT_EVENTS_WITHHELD);
 			return 0;
 		}
-		hlc = hlc_tick(s, pt, 0);
-		/* A segment of this message left inside sendmsg() carrying an earlier tick: take it. */
-		if (pending != 0 && pending < hlc)
+		/* A segment of this message left inside sendmsg() carrying a tick of its own: that tick
+		 * is the send's stamp (unique, and below the option that carried the bytes); no second
+		 * tick. Otherwise (nothing left yet, e.g. corked or window-limited) tick now. */
+		if (pending) {
 			hlc = pending;
+			pt_ns = cs->pending_pt_ns;
+		} else {
+			pt_ns = hlc_physical_ns(s);
+			hlc = hlc_tick(s, hlc_from_ns(pt_ns), 0);
+		}
 	} else {
 		end_seq = tp->copied_seq;
 		__u64 refused = cs->rx_refused;
@@ -135,7 +140,8 @@ static __always_inline int on_message(struct sock *sk, int ret, int flags, __u8 
 		/* The options were merged when the segments arrived (or deferred while the executor
 		 * was fail-stopped); merging again is what makes the receive's own stamp provably above
 		 * the sender's, whatever ticked in between. */
-		hlc = hlc_tick(s, pt, cs->rx_hlc);
+		pt_ns = hlc_physical_ns(s);
+		hlc = hlc_tick(s, hlc_from_ns(pt_ns), cs->rx_hlc);
 	}
 
 	struct probe_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

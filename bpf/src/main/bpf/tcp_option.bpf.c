@@ -85,7 +85,8 @@ static __always_inline void write_option(struct bpf_sock_ops *skops, const bool 
 		seq = bpf_ntohl(th->seq);
 	}
 	__u64 value;
-	__u64 pt = hlc_from_ns(hlc_physical_ns(s));
+	__s64 pt_ns = hlc_physical_ns(s);
+	__u64 pt = hlc_from_ns(pt_ns);
 	if (payload > 0) {
 		/* A segment with data is a step of the send: tick, so the receiver ends up above it. */
 		value = hlc_tick(s, pt, 0);
@@ -98,8 +99,11 @@ static __always_inline void write_option(struct bpf_sock_ops *skops, const bool 
 		if (logged) {
 			struct bpf_sock *sk = skops->sk;
 			struct conn_state *cs = sk ? bpf_sk_storage_get(&conn_state, sk, 0, 0) : 0;
-			if (cs && (__s32)(seq + payload - cs->stamped_end) > 0)
+			if (cs && (__s32)(seq + payload - cs->stamped_end) > 0 && !cs->pending_stamp) {
+				/* pt first: whoever takes the stamp finds its pt (concurrent writers differ by ns) */
+				cs->pending_pt_ns = pt_ns;
 				__sync_val_compare_and_swap(&cs->pending_stamp, 0, value);
+			}
 		}
 	} else {
 		/* ACKs carry the clock as it is: they are no event of the application. */

@@ -22,6 +22,14 @@ import io.hlctrace.hlc.EventLogLine;
  */
 final class ProbeLogFormatter {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DIGIT_TENS = new byte[100], DIGIT_ONES = new byte[100];
+
+    static {
+        for (int i = 0; i < 100; i++) {
+            DIGIT_TENS[i] = (byte) ('0' + i / 10);
+            DIGIT_ONES[i] = (byte) ('0' + i % 10);
+        }
+    }
     /** Bound of the IPv6 endpoint cache (IPv4 has its own fixed-size cache). */
     private static final int CACHE_LIMIT = 65536;
 
@@ -45,17 +53,30 @@ final class ProbeLogFormatter {
     private final byte[] cgroupKey = ascii(",\"" + EventLogLine.CGROUP + "\":");
     private final byte[] netnsKey = ascii(",\"" + EventLogLine.NETNS + "\":");
 
-    /** One process (comm:pid; comm is per thread, so one pid may be several): its JSON text and seq. */
+    /**
+     * One process (comm:pid; comm is per thread, so one pid may be several): its JSON text and seq,
+     * and the parts of its last line that repeat from event to event: a process mostly talks on
+     * the same connection from the same cgroup and namespace, so the connection object and the
+     * line's tail are formatted once and copied until they change.
+     */
     private static final class Proc {
         final int pid;
         final byte[] rawComm;
-        final byte[] procJson, commJson;
+        final byte[] commJson;
+        /** {@code ","node":..,"proc":..,"seq":}, the same on every line of the process. */
+        final byte[] head;
         long seq;
+        /** IPv4 flow of {@link #conn}: (address << 16 | port) of each end; conn is null until the first. */
+        long connLocal, connRemote;
+        byte[] conn;
+        /** cgroup and netns of {@link #tail}. */
+        long tailCgroup, tailNetns;
+        byte[] tail;
 
-        Proc(int pid, byte[] rawComm, byte[] procJson, byte[] commJson) {
+        Proc(int pid, byte[] rawComm, byte[] head, byte[] commJson) {
             this.pid = pid;
             this.rawComm = rawComm;
-            this.procJson = procJson;
+            this.head = head;
             this.commJson = commJson;
         }
     }
@@ -64,6 +85,7 @@ final class ProbeLogFormatter {
     private final LongObjectCache<byte[]> v4Endpoints = new LongObjectCache<>(4096);
     private final Map<String, byte[]> v6Endpoints = new HashMap<>();
     private final byte[] commScratch = new byte[16];
+    private final Output scratch = new Output(256);
 
     ProbeLogFormatter(String node) {
         StringBuilder sb = new StringBuilder();
@@ -87,22 +109,16 @@ final class ProbeLogFormatter {
         long off = rec.getLong(at + 32);
         long tcpSeq = Integer.toUnsignedLong(rec.getInt(at + 44));
         boolean send = kind == ProbeEvent.KIND_SEND;
+        byte[] conn = conn(proc, rec, at);
+        byte[] tail = tail(proc, rec.getLong(at + 24), Integer.toUnsignedLong(rec.getInt(at + 56)));
 
         out.put(vHlc);
         out.hex(hlc);
-        out.put(node);
-        out.put(procKey);
-        out.put(proc.procJson);
-        out.put(seqKey);
+        out.put(proc.head);
         out.decimal(seq);
         out.put(send ? kindSend : kindRecv);
         out.decimal(rec.getLong(at + 16));
-        out.put(srcConnLocal);
-        int family = Short.toUnsignedInt(rec.getShort(at + 60));
-        out.put(endpoint(rec, at + 72, Short.toUnsignedInt(rec.getShort(at + 64)), family));
-        out.put(remoteKey);
-        out.put(endpoint(rec, at + 88, Short.toUnsignedInt(rec.getShort(at + 66)), family));
-        out.put(bytesKey);
+        out.put(conn);
         out.decimal(bytes);
         out.put(offKey);
         out.decimal(off);
@@ -121,16 +137,58 @@ final class ProbeLogFormatter {
         }
         if (!send && (flags & ProbeEvent.FLAG_REFUSED) != 0) out.put(refusedTrue);
         if ((flags & ProbeEvent.FLAG_UNHEALTHY) != 0) out.put(unhealthyTrue);
-        out.put(pidKey);
-        out.decimal(Integer.toUnsignedLong(pid));
-        out.put(commKey);
-        out.put(proc.commJson);
-        out.put(cgroupKey);
-        out.decimal(rec.getLong(at + 24));
-        out.put(netnsKey);
-        out.decimal(Integer.toUnsignedLong(rec.getInt(at + 56)));
-        out.put((byte) '}');
-        out.put((byte) '\n');
+        out.put(tail);
+    }
+
+    /** {@code ,"src":"probe","conn":{...},"bytes":} of the record's flow (cached per process for IPv4). */
+    private byte[] conn(Proc proc, ByteBuffer rec, int at) {
+        int family = Short.toUnsignedInt(rec.getShort(at + 60));
+        int lport = Short.toUnsignedInt(rec.getShort(at + 64));
+        int rport = Short.toUnsignedInt(rec.getShort(at + 66));
+        boolean v4 = family != ProbeEvent.AF_INET6;
+        long localFlow = 0, remoteFlow = 0;
+        if (v4) {
+            localFlow = (v4Address(rec, at + 72) << 16) | lport;
+            remoteFlow = (v4Address(rec, at + 88) << 16) | rport;
+            if (proc.conn != null && proc.connLocal == localFlow && proc.connRemote == remoteFlow) return proc.conn;
+        }
+        scratch.reset();
+        scratch.put(srcConnLocal);
+        scratch.put(endpoint(rec, at + 72, lport, family));
+        scratch.put(remoteKey);
+        scratch.put(endpoint(rec, at + 88, rport, family));
+        scratch.put(bytesKey);
+        byte[] conn = Arrays.copyOf(scratch.buf, scratch.len);
+        if (v4) {
+            proc.conn = conn;
+            proc.connLocal = localFlow;
+            proc.connRemote = remoteFlow;
+        }
+        return conn;
+    }
+
+    /** {@code ,"pid":..,"comm":..,"cgroup":..,"netns":..}} and the newline (cached per process). */
+    private byte[] tail(Proc proc, long cgroup, long netns) {
+        if (proc.tail != null && proc.tailCgroup == cgroup && proc.tailNetns == netns) return proc.tail;
+        scratch.reset();
+        scratch.put(pidKey);
+        scratch.decimal(Integer.toUnsignedLong(proc.pid));
+        scratch.put(commKey);
+        scratch.put(proc.commJson);
+        scratch.put(cgroupKey);
+        scratch.decimal(cgroup);
+        scratch.put(netnsKey);
+        scratch.decimal(netns);
+        scratch.put((byte) '}');
+        scratch.put((byte) '\n');
+        proc.tail = Arrays.copyOf(scratch.buf, scratch.len);
+        proc.tailCgroup = cgroup;
+        proc.tailNetns = netns;
+        return proc.tail;
+    }
+
+    private static long v4Address(ByteBuffer rec, int at) {
+        return ((rec.get(at) & 0xFFL) << 24) | ((rec.get(at + 1) & 0xFFL) << 16) | ((rec.get(at + 2) & 0xFFL) << 8) | (rec.get(at + 3) & 0xFFL);
     }
 
     private Proc proc(ByteBuffer rec, int at, int pid) {
@@ -142,7 +200,12 @@ final class ProbeLogFormatter {
         int len = 0;
         while (len < 16 && commScratch[len] != 0) len++;
         String comm = new String(commScratch, 0, len, StandardCharsets.UTF_8);
-        Proc p = new Proc(pid, commScratch.clone(), json(comm + ":" + Integer.toUnsignedString(pid)), json(comm));
+        scratch.reset();
+        scratch.put(node);
+        scratch.put(procKey);
+        scratch.put(json(comm + ":" + Integer.toUnsignedString(pid)));
+        scratch.put(seqKey);
+        Proc p = new Proc(pid, commScratch.clone(), Arrays.copyOf(scratch.buf, scratch.len), json(comm));
         Proc[] grown = known == null ? new Proc[] {p} : Arrays.copyOf(known, known.length + 1);
         grown[grown.length - 1] = p;
         procs.put(pid, grown);
@@ -157,8 +220,7 @@ final class ProbeLogFormatter {
 
     private byte[] endpoint(ByteBuffer rec, int at, int port, int family) {
         if (family != ProbeEvent.AF_INET6) {
-            long addr = ((rec.get(at) & 0xFFL) << 24) | ((rec.get(at + 1) & 0xFFL) << 16) | ((rec.get(at + 2) & 0xFFL) << 8) | (rec.get(at + 3) & 0xFFL);
-            long key = (addr << 16) | port;
+            long key = (v4Address(rec, at) << 16) | port;
             byte[] v = v4Endpoints.get(key);
             if (v == null) {
                 byte[] a = new byte[4];
@@ -199,14 +261,16 @@ final class ProbeLogFormatter {
 
         void hex(long w) {
             room(16);
-            for (int i = 15; i >= 0; i--) {
-                buf[len + i] = HEX[(int) (w & 0xF)];
-                w >>>= 4;
+            for (int i = 14; i >= 0; i -= 2) {
+                int pair = (int) (w & 0xFF);
+                buf[len + i] = HEX[pair >>> 4];
+                buf[len + i + 1] = HEX[pair & 0xF];
+                w >>>= 8;
             }
             len += 16;
         }
 
-        /** A non-negative or negative long in decimal, as StringBuilder.append(long) writes it. */
+        /** A long in decimal, as StringBuilder.append(long) writes it: digit pairs, written from the end. */
         void decimal(long v) {
             room(20);
             if (v < 0) {
@@ -217,16 +281,29 @@ final class ProbeLogFormatter {
                 buf[len++] = '-';
                 v = -v;
             }
-            int start = len;
-            do {
-                buf[len++] = (byte) ('0' + (int) (v % 10));
-                v /= 10;
-            } while (v != 0);
-            for (int i = start, j = len - 1; i < j; i++, j--) {
-                byte t = buf[i];
-                buf[i] = buf[j];
-                buf[j] = t;
+            int end = len + digits(v);
+            int p = end;
+            while (v >= 100) {
+                int pair = (int) (v % 100);
+                v /= 100;
+                buf[--p] = DIGIT_ONES[pair];
+                buf[--p] = DIGIT_TENS[pair];
             }
+            int last = (int) v;
+            buf[--p] = DIGIT_ONES[last];
+            if (last >= 10) buf[--p] = DIGIT_TENS[last];
+            len = end;
+        }
+
+        /** Decimal digits of a non-negative long. */
+        private static int digits(long v) {
+            int n = 1;
+            long limit = 10;
+            while (n < 19 && v >= limit) {
+                n++;
+                limit *= 10;
+            }
+            return n;
         }
 
         void reset() { len = 0; }

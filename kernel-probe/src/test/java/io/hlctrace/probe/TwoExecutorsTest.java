@@ -187,6 +187,14 @@ class TwoExecutorsTest {
             assertEquals(List.of(), EventLog.processOrderViolations(la));
             assertEquals(List.of(), EventLog.processOrderViolations(lb));
 
+            // BPF turns pt into HLC units (division-free) exactly as HlcTimestamp.fromNanos does:
+            // no stamp is below its own pt, and on A, whose stamps mostly come from its own physical
+            // clock, some stamp is exactly its pt (a conversion off by one unit either way fails one)
+            for (EventLog.Event e : la) {
+                if (e.message()) assertTrue(Long.compareUnsigned(e.hlc(), HlcTimestamp.fromNanos(e.pt())) >= 0, "stamp below its pt: " + e.raw());
+            }
+            assertTrue(la.stream().anyMatch(e -> e.message() && e.hlc() == HlcTimestamp.fromNanos(e.pt())), "no stamp on A equals HlcTimestamp.fromNanos(pt)");
+
             // Java's CAS ticks and the kernel's stamps on executor A never collide, and Java's increase
             Set<Long> stamps = new HashSet<>();
             for (EventLog.Event e : la) if (e.message()) stamps.add(e.hlc());
