@@ -196,6 +196,9 @@ print("|---|---|---|---|")
 for kind, name, unit in (("p", "ping-pong, 1-byte round trips", "round trips/s"), ("s", "streaming, 64 KiB writes", "MB/s")):
     d, a = med("detached", kind), med("attached", kind)
     print(f"| {name} | {d:,.0f} {unit} | {a:,.0f} {unit} | {a / d:.3f} |")
+d, a = med("detached", "p"), med("attached", "p")
+print(f"\nping-pong: the probe adds {(1 / a - 1 / d) * 1e6:.2f} us per round trip, {(1 / a - 1 / d) * 1e6 / 2:.2f} us per message "
+      "(a send and a receive event, an option written and merged)")
 print(f"\nprobe events written while attached: {sys.argv[2]}, ring-buffer drops: {sys.argv[3]}")
 # per-event costs from the profiled ping-pong runs (bpf_stats on; both executors summed)
 ns, runs, cpu = {}, {}, 0
