@@ -2,8 +2,9 @@
 # The agent benchmark: the same workload with and without -javaagent in one run, printed as ratios.
 #   hlctrace bench agent [ROUNDS] [STREAM_MIB]      (defaults 20000 round trips, 2048 MiB)
 # Workloads (javaagent/src/test/java/io/hlctrace/agent/bench/AgentBench.java): 1 KiB ping-pong over
-# java.net.Socket and over a blocking SocketChannel (p50/p99 round trip), 64 KiB writes streamed
-# one way (MB/s), and start-up time of a JVM that opens one connection (cold: first JVM of an agent
+# java.net.Socket and over a blocking SocketChannel (p50/p99 round trip), the same exchange with
+# both ends on one thread (oneThread-*: no wake-ups, so the agent's CPU cost per round trip shows
+# without the scheduler's noise), 64 KiB writes streamed one way (MB/s), and start-up time of a JVM that opens one connection (cold: first JVM of an agent
 # jar, empty class cache, median of 3; warm: median of 7 after it). The AgentBench runs alternate
 # off/on REPS times (default 5), so both sides see the same machine load, and the best run of each
 # side is compared (lowest latency, highest throughput).
@@ -79,7 +80,7 @@ awk -v soff="$S_OFF" -v scold="$S_COLD" -v swarm="$S_WARM" '
   { for (i = 3; i <= NF; i++) { split($i, kv, "="); vals[$1 " " $2 " " kv[1]] = vals[$1 " " $2 " " kv[1]] " " kv[2] } }
   END {
     printf "%-34s %12s %12s %8s\n", "metric (best of runs)", "agent off", "agent on", "on/off"
-    n = split("pingpong-socket p50_us,pingpong-socket p99_us,pingpong-nio p50_us,pingpong-nio p99_us,stream-socket MBps", keys, ",")
+    n = split("pingpong-socket p50_us,pingpong-socket p99_us,pingpong-nio p50_us,pingpong-nio p99_us,oneThread-socket p50_us,oneThread-nio p50_us,stream-socket MBps", keys, ",")
     for (k = 1; k <= n; k++) { a = best("off", keys[k]); b = best("on", keys[k]); printf "%-34s %12.2f %12.2f %8.3f\n", keys[k], a, b, b / a }
     printf "%-34s %12d %12d %8s  (added %d ms)\n", "startup_ms cold (empty class cache)", soff, scold, "", scold - soff
     printf "%-34s %12d %12d %8s  (added %d ms)\n", "startup_ms warm (median of 7)", soff, swarm, "", swarm - soff

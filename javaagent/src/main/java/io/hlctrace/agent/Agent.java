@@ -155,7 +155,7 @@ public final class Agent {
         String clock = config.clock;
         PhysicalClock physical;
         if ("local".equals(clock)) {
-            physical = SystemPhysicalClock.INSTANCE;
+            physical = new CalibratedSystemClock(SystemPhysicalClock.INSTANCE);
             clockDescription = "process-local clock (config clock: local)";
         } else if (clock != null && (clock.startsWith("bpf:") || clock.startsWith("unix:"))) {
             // the kernel probe's clock: an error here is not papered over with a local clock, since
@@ -164,7 +164,7 @@ public final class Agent {
             Path where = Path.of(clock.substring(pinned ? 4 : 5));
             java.nio.ByteBuffer record = pinned ? BpfClockMap.mapPinned(where) : BpfClockMap.mapFromSocket(where);
             shared = new ExecutorClockState(record, 0);
-            physical = shared.physicalClock(SystemPhysicalClock.INSTANCE);
+            physical = shared.physicalClock(new CalibratedSystemClock(SystemPhysicalClock.INSTANCE));
             clockDescription = pinned ? "kernel probe clock map " + where + " (pinned BPF map, shared with the probe and every agent of node " + config.node + ")"
                     : "kernel probe clock map received over " + where + " (shared with the probe and every agent of node " + config.node + ")";
         } else {
@@ -179,11 +179,11 @@ public final class Agent {
             }
             if (f != null) {
                 shared = f.state();
-                physical = shared.physicalClock(SystemPhysicalClock.INSTANCE);
+                physical = shared.physicalClock(new CalibratedSystemClock(SystemPhysicalClock.INSTANCE));
                 clockDescription = "executor clock " + file + " (shared with every stamper of node " + config.node + ")";
                 if (registryDir == null) registryDir = file.toAbsolutePath().getParent().resolve("ports");
             } else {
-                physical = SystemPhysicalClock.INSTANCE;
+                physical = new CalibratedSystemClock(SystemPhysicalClock.INSTANCE);
                 clockDescription = "process-local clock (the executor clock could not be opened)";
             }
         }
@@ -191,12 +191,8 @@ public final class Agent {
             physical = SkewedPhysicalClock.withDrift(physical, config.skewOffsetNanos, config.skewDriftPpm);
             clockDescription += ", simulated skew " + java.time.Duration.ofNanos(config.skewOffsetNanos) + " drift " + config.skewDriftPpm + " ppm";
         }
-        // the stamper takes the event's pt from the tick's own clock reading (no second read)
-        Stamper.LastReading reading = new Stamper.LastReading(physical);
-        physical = reading;
-        HybridLogicalClock hlc = shared != null
-                ? new HybridLogicalClock(shared.hlcCell(), physical, config.maxOffset)
-                : new HybridLogicalClock(new io.hlctrace.hlc.AtomicClockCell(), physical, config.maxOffset);
+        io.hlctrace.hlc.ClockCell cell = shared != null ? shared.hlcCell() : new io.hlctrace.hlc.AtomicClockCell();
+        HybridLogicalClock hlc = new HybridLogicalClock(cell, physical, config.maxOffset);
         if (registryDir == null) registryDir = config.defaultClockPath().getParent().resolve("ports");
         PortRegistry registry = null;
         if (config.registry) {
@@ -207,7 +203,7 @@ public final class Agent {
             }
         }
 
-        Stamper stamper = new Stamper(hlc, shared, reading, config.failMode);
+        Stamper stamper = new Stamper(cell, physical, config.maxOffset, shared, config.failMode);
         EventLog log = new EventLog(config.logDir, config.node, proc, stamper, config.queueCapacity);
         stamper.attach(log);
         AgentRuntime rt = new AgentRuntime(config, stamper, log, registry);
@@ -225,7 +221,7 @@ public final class Agent {
             @Override
             public void run() {
                 if (reg != null) reg.unregisterAll();
-                long refused = hlc.refusedCount();
+                long refused = stamper.refusedTotal();
                 long dropped = log.droppedTotal();
                 stamper.reportWithheld(true); // not lost even when the JVM ends while fail-stopped
                 stamper.lifecycleWhenRoom(EventLog.STOP, "refused " + refused + " remote timestamps, dropped " + dropped + " events, not stamped while fail-stopped "

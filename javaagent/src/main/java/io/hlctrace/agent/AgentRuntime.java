@@ -20,19 +20,22 @@ public final class AgentRuntime {
     final PortRegistry registry; // null when off
     private final Map<Object, TcpConnection> connections = Collections.synchronizedMap(new WeakHashMap<>());
     /**
-     * Each thread's last looked-up connection: a thread usually does I/O on one socket many times
-     * in a row, and this spares it the shared map's lock (whose cache line would otherwise move
-     * between the cores of a client and a server thread on every message).
+     * Each thread's I/O state, one ThreadLocal lookup per hooked call: its last looked-up connection
+     * (a thread usually does I/O on one socket many times in a row, and this spares it the shared
+     * map's lock, whose cache line would otherwise move between the cores of a client and a server
+     * thread on every message), and the bypass mark set around the agent's own raw channel I/O.
      */
-    private static final class LastConnection {
+    static final class IoState {
+        /** Set while the agent itself does I/O on a channel: the hooks let the call through. */
+        boolean bypass;
         Object key;
         TcpConnection conn;
     }
 
-    private final ThreadLocal<LastConnection> last = new ThreadLocal<>() {
+    static final ThreadLocal<IoState> IO = new ThreadLocal<>() {
         @Override
-        protected LastConnection initialValue() {
-            return new LastConnection();
+        protected IoState initialValue() {
+            return new IoState();
         }
     };
     private final Set<InetAddress> localAddresses = new HashSet<>();
@@ -73,7 +76,7 @@ public final class AgentRuntime {
 
     /** The connection of a socket; one seen first at I/O time was opened before the agent attached. */
     TcpConnection connection(Socket s) {
-        LastConnection lc = last.get();
+        IoState lc = IO.get();
         TcpConnection c = lc.conn;
         if (lc.key == s && !c.removed) return c;
         c = connections.get(s);
@@ -98,7 +101,10 @@ public final class AgentRuntime {
     }
 
     TcpConnection connectionOf(Object channel) {
-        LastConnection lc = last.get();
+        return connectionOf(channel, IO.get());
+    }
+
+    TcpConnection connectionOf(Object channel, IoState lc) {
         TcpConnection c = lc.conn;
         if (lc.key == channel && !c.removed) return c;
         c = connections.get(channel);

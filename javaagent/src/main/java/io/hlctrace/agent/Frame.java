@@ -30,14 +30,7 @@ public final class Frame {
 
     /** Writes a header at {@code off} of {@code buf}; {@code hlc} 0 means "no timestamp" (flag NO_HLC). */
     public static void writeHeader(byte[] buf, int off, long hlc, long msgId, int payloadLength) {
-        buf[off] = MAGIC[0];
-        buf[off + 1] = MAGIC[1];
-        buf[off + 2] = MAGIC[2];
-        buf[off + 3] = MAGIC[3];
-        buf[off + 4] = (byte) VERSION;
-        buf[off + 5] = hlc == 0 ? FLAG_NO_HLC : 0;
-        buf[off + 6] = 0;
-        buf[off + 7] = (byte) HEADER_SIZE;
+        putLong(buf, off, hlc == 0 ? SIGNATURE_NO_HLC_WORD : SIGNATURE_WORD);
         putLong(buf, off + 8, hlc);
         putLong(buf, off + 16, msgId);
         putInt(buf, off + 24, payloadLength);
@@ -53,6 +46,9 @@ public final class Frame {
      * How many of the first bytes of {@code buf[off, off+n)} agree with {@link #SIGNATURE} (at most
      * 8), or -1 as soon as one differs: a plain stream is told apart after its first byte in practice.
      */
+    /** The first 8 bytes of a header, as one big-endian word: with and without the NO_HLC flag. */
+    static final long SIGNATURE_WORD = 0xF3484C430100001CL, SIGNATURE_NO_HLC_WORD = 0xF3484C430101001CL;
+
     public static int signaturePrefix(byte[] buf, int off, int n) {
         int m = Math.min(n, SIGNATURE.length);
         for (int i = 0; i < m; i++) {
@@ -72,6 +68,9 @@ public final class Frame {
 
     /** Checks a complete header; returns null when it is valid, else why not. */
     public static String validate(byte[] buf, int off) {
+        long first = getLong(buf, off);
+        // the common case in one comparison: a timestamped header with a sane length
+        if (first == SIGNATURE_WORD && getLong(buf, off + 8) != 0 && getInt(buf, off + 24) > 0) return null;
         if (magicPrefix(buf, off, 4) != 4) return "bad magic";
         if (buf[off + 4] != VERSION) return "unsupported frame version " + (buf[off + 4] & 0xFF) + " (this agent reads version " + VERSION + ")";
         byte flags = buf[off + FLAGS_INDEX];
@@ -93,21 +92,25 @@ public final class Frame {
 
     public static int payloadLength(byte[] buf, int off) { return getInt(buf, off + 24); }
 
+    // big-endian views: one load or store each (the JIT emits a bswap), instead of a byte loop
+    private static final java.lang.invoke.VarHandle LONG_BE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.invoke.VarHandle INT_BE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
     static void putLong(byte[] b, int o, long v) {
-        for (int i = 7; i >= 0; i--) { b[o + i] = (byte) v; v >>>= 8; }
+        LONG_BE.set(b, o, v);
     }
 
     static void putInt(byte[] b, int o, int v) {
-        b[o] = (byte) (v >>> 24); b[o + 1] = (byte) (v >>> 16); b[o + 2] = (byte) (v >>> 8); b[o + 3] = (byte) v;
+        INT_BE.set(b, o, v);
     }
 
     static long getLong(byte[] b, int o) {
-        long v = 0;
-        for (int i = 0; i < 8; i++) v = (v << 8) | (b[o + i] & 0xFF);
-        return v;
+        return (long) LONG_BE.get(b, o);
     }
 
     static int getInt(byte[] b, int o) {
-        return ((b[o] & 0xFF) << 24) | ((b[o + 1] & 0xFF) << 16) | ((b[o + 2] & 0xFF) << 8) | (b[o + 3] & 0xFF);
+        return (int) INT_BE.get(b, o);
     }
 }

@@ -18,13 +18,6 @@ import java.nio.channels.SocketChannel;
  * mark, so the hooks let them through to the JDK's code.
  */
 public final class NioHooks {
-    /** One flag per thread, set around the agent's own raw I/O (a holder: no ThreadLocal.set per call). */
-    private static final ThreadLocal<boolean[]> BYPASS = new ThreadLocal<>() {
-        @Override
-        protected boolean[] initialValue() {
-            return new boolean[1];
-        }
-    };
     public static final long HANDLED = 2;
 
     static volatile MethodHandle blockingRead;   // SocketChannelImpl.blockingRead(byte[],int,int,long)
@@ -34,7 +27,7 @@ public final class NioHooks {
 
     /** True while the agent itself does I/O on a channel: the hook must let the call through. */
     public static boolean bypass() {
-        return BYPASS.get()[0];
+        return AgentRuntime.IO.get().bypass;
     }
 
     static void initAdaptorHandles(Class<?> impl) throws ReflectiveOperationException {
@@ -49,24 +42,22 @@ public final class NioHooks {
         Raw(SocketChannel ch) { this.ch = ch; }
 
         @Override
-        public int read(ByteBuffer dst) throws IOException {
-            boolean[] flag = BYPASS.get();
-            flag[0] = true;
+        public int read(ByteBuffer dst, AgentRuntime.IoState io) throws IOException {
+            io.bypass = true;
             try {
                 return ch.read(dst);
             } finally {
-                flag[0] = false;
+                io.bypass = false;
             }
         }
 
         @Override
-        public long write(ByteBuffer[] srcs) throws IOException {
-            boolean[] flag = BYPASS.get();
-            flag[0] = true;
+        public long write(ByteBuffer[] srcs, AgentRuntime.IoState io) throws IOException {
+            io.bypass = true;
             try {
                 return srcs.length == 1 ? ch.write(srcs[0]) : ch.write(srcs);
             } finally {
-                flag[0] = false;
+                io.bypass = false;
             }
         }
 
@@ -74,13 +65,17 @@ public final class NioHooks {
         public boolean blocking() { return ch.isBlocking(); }
     }
 
-    private static TcpConnection connection(AgentRuntime rt, SocketChannel ch) {
-        TcpConnection c = rt.connectionOf(ch);
+    private static TcpConnection connection(AgentRuntime rt, SocketChannel ch, AgentRuntime.IoState io) {
+        TcpConnection c = rt.connectionOf(ch, io);
         // connect, finishConnect, blockingConnect and accept are hooked: a channel first seen here
         // was connected before the agent attached, and stays plain
         if (c == null) c = rt.newChannelConnection(ch, local(ch), remote(ch), false, true);
         if (c.raw == null) c.raw = new Raw(ch);
         return c;
+    }
+
+    private static TcpConnection connection(AgentRuntime rt, SocketChannel ch) {
+        return connection(rt, ch, AgentRuntime.IO.get());
     }
 
     static InetSocketAddress local(SocketChannel ch) {
@@ -101,35 +96,46 @@ public final class NioHooks {
         }
     }
 
-    /** read(ByteBuffer) and read(ByteBuffer[],int,int): 0 = not handled, else result + HANDLED. */
+    // The channel hooks below take the thread's IoState once: the bypass mark (the agent's own raw
+    // call re-enters them) and the thread's last connection.
+
+    /** read(ByteBuffer[],int,int): 0 = not handled, else result + HANDLED. */
     public static long read(SocketChannel ch, ByteBuffer[] dsts, int offset, int length) throws IOException {
         AgentRuntime rt = SocketHooks.runtime;
-        if (rt == null || !ch.isConnected()) return 0;
-        TcpConnection c = connection(rt, ch);
-        return c.nioRead(c.raw, dsts, offset, length) + HANDLED;
+        if (rt == null) return 0;
+        AgentRuntime.IoState io = AgentRuntime.IO.get();
+        if (io.bypass || !ch.isConnected()) return 0;
+        TcpConnection c = connection(rt, ch, io);
+        return c.nioRead(c.raw, dsts, offset, length, io) + HANDLED;
     }
 
     /** read(ByteBuffer): 0 = not handled, else result + HANDLED. */
     public static long read(SocketChannel ch, ByteBuffer dst) throws IOException {
         AgentRuntime rt = SocketHooks.runtime;
-        if (rt == null || !ch.isConnected()) return 0;
-        TcpConnection c = connection(rt, ch);
-        return c.nioRead(c.raw, dst) + HANDLED;
+        if (rt == null) return 0;
+        AgentRuntime.IoState io = AgentRuntime.IO.get();
+        if (io.bypass || !ch.isConnected()) return 0;
+        TcpConnection c = connection(rt, ch, io);
+        return c.nioRead(c.raw, dst, io) + HANDLED;
     }
 
     /** write(ByteBuffer): 0 = not handled, else result + HANDLED. */
     public static long write(SocketChannel ch, ByteBuffer src) throws IOException {
         AgentRuntime rt = SocketHooks.runtime;
-        if (rt == null || !ch.isConnected()) return 0;
-        TcpConnection c = connection(rt, ch);
-        return c.nioWrite(c.raw, src) + HANDLED;
+        if (rt == null) return 0;
+        AgentRuntime.IoState io = AgentRuntime.IO.get();
+        if (io.bypass || !ch.isConnected()) return 0;
+        TcpConnection c = connection(rt, ch, io);
+        return c.nioWrite(c.raw, src, io) + HANDLED;
     }
 
     public static long write(SocketChannel ch, ByteBuffer[] srcs, int offset, int length) throws IOException {
         AgentRuntime rt = SocketHooks.runtime;
-        if (rt == null || !ch.isConnected()) return 0;
-        TcpConnection c = connection(rt, ch);
-        return c.nioWrite(c.raw, srcs, offset, length) + HANDLED;
+        if (rt == null) return 0;
+        AgentRuntime.IoState io = AgentRuntime.IO.get();
+        if (io.bypass || !ch.isConnected()) return 0;
+        TcpConnection c = connection(rt, ch, io);
+        return c.nioWrite(c.raw, srcs, offset, length, io) + HANDLED;
     }
 
     /** The socket adaptor's blocking read (SocketChannel.socket().getInputStream()). */
@@ -143,8 +149,8 @@ public final class NioHooks {
 
             @Override
             public int read(byte[] buf, int o, int n) throws IOException {
-                boolean[] flag = BYPASS.get();
-                flag[0] = true;
+                AgentRuntime.IoState flag = AgentRuntime.IO.get();
+                flag.bypass = true;
                 try {
                     return (int) h.invoke(ch, buf, o, n, nanos);
                 } catch (IOException | RuntimeException | Error e) {
@@ -152,7 +158,7 @@ public final class NioHooks {
                 } catch (Throwable t) {
                     throw new IOException(t);
                 } finally {
-                    flag[0] = false;
+                    flag.bypass = false;
                 }
             }
         };
@@ -169,8 +175,8 @@ public final class NioHooks {
 
             @Override
             public void write(byte[] buf, int o, int n) throws IOException {
-                boolean[] flag = BYPASS.get();
-                flag[0] = true;
+                AgentRuntime.IoState flag = AgentRuntime.IO.get();
+                flag.bypass = true;
                 try {
                     h.invoke(ch, buf, o, n);
                 } catch (IOException | RuntimeException | Error e) {
@@ -178,7 +184,7 @@ public final class NioHooks {
                 } catch (Throwable t) {
                     throw new IOException(t);
                 } finally {
-                    flag[0] = false;
+                    flag.bypass = false;
                 }
             }
         };

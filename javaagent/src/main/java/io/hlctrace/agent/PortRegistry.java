@@ -40,8 +40,11 @@ public final class PortRegistry {
 
     private void register(String port) {
         try {
-            Path tmp = Files.createTempFile(dir, ".port", ".tmp");
-            Files.writeString(tmp, pid + "\n", StandardCharsets.US_ASCII);
+            // not Files.createTempFile: its random names initialise SecureRandom (about 50 classes and
+            // a seed read), which the application's first ServerSocket.bind would wait for
+            Path tmp = dir.resolve(".port-" + port + "-" + pid + "-" + System.nanoTime() + ".tmp");
+            Files.writeString(tmp, pid + "\n", StandardCharsets.US_ASCII, java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE);
             Files.move(tmp, dir.resolve(port), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             mine.add(port);

@@ -1,83 +1,105 @@
 package io.hlctrace.agent;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+
+import io.hlctrace.hlc.ClockCell;
 import io.hlctrace.hlc.ExecutorClockState;
+import io.hlctrace.hlc.HlcTimestamp;
 import io.hlctrace.hlc.HybridLogicalClock;
 import io.hlctrace.hlc.PhysicalClock;
 
 /**
- * Stamps the process's events into the {@link EventLog} ring. The HLC tick and the slot ticket are
- * taken under one lock, so that ticket order (and with it {@code seq}, numbered by the writer in
- * ticket order) never disagrees with HLC order. Everything else on the application thread is a
- * few stores into the slot; formatting happens on the log's writer thread.
+ * Stamps the process's events into the {@link EventLog} ring, without a lock: an event is one
+ * clock tick (a CAS on the clock word) and one CAS on the ticket counter, then a few stores into
+ * the slot of its ticket; formatting happens on the log's writer thread.
+ *
+ * <p>Ticket order must be HLC order ({@code seq} is numbered by the writer in ticket order, and
+ * HLCs must increase with it). A thread reads the ticket counter <em>before</em> its tick and
+ * takes the next ticket with a CAS from the value it read. If the CAS succeeds, the thread that
+ * took the ticket before it ticked before that read (it ticked, then made the counter what was
+ * read), so this tick came later and is higher. If it fails, another thread took a ticket after
+ * the read and may hold a higher HLC: the thread ticks again (an HLC value is skipped, which HLC
+ * allows) and retries. {@link HybridLogicalClock}'s own tick cannot serve here: it returns no
+ * physical reading (the event's {@code pt}) and its merge allocates its result; this is the same
+ * tick and guard on the same {@link ClockCell}.
  */
 public final class Stamper {
     /**
-     * A physical clock that remembers its last reading, so the event's {@code pt} is the time the
-     * tick saw without a second clock read. Read only under the Stamper's lock.
+     * What a stamp hands back without allocating: the HLC (for the header), the message id, the
+     * ticket (0: not logged). One per connection direction, used under that direction's lock.
      */
-    static final class LastReading implements PhysicalClock {
-        private final PhysicalClock base;
-        long last;
-
-        LastReading(PhysicalClock base) { this.base = base; }
-
-        @Override
-        public long nanos() {
-            return last = base.nanos();
-        }
-    }
-
-    /** A send whose slot is taken before its bytes can leave and published once the kernel took them. */
     static final class PendingSend {
         long ticket;
         long hlc;
         long msg;
         /** Not stamped (fail-stop, failMode refuse): counted as withheld unless nothing went out. */
         boolean withheld;
+        /** The max-offset guard refused the remote HLC of this receive. */
+        boolean refused;
     }
 
-    private final HybridLogicalClock clock;
+    private static final VarHandle CLAIMED, LOST, WITHHELD, REFUSED, SPARE_MSG;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            CLAIMED = l.findVarHandle(Stamper.class, "claimed", long.class);
+            LOST = l.findVarHandle(Stamper.class, "lost", long.class);
+            WITHHELD = l.findVarHandle(Stamper.class, "withheld", long.class);
+            REFUSED = l.findVarHandle(Stamper.class, "refused", long.class);
+            SPARE_MSG = l.findVarHandle(Stamper.class, "spareMsg", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final ClockCell cell;
+    private final PhysicalClock physical;
+    private final long maxOffsetUnits;
     private final ExecutorClockState shared; // null for a process-local clock
-    private final LastReading reading;       // null: pt is read again after the tick
     private EventLog log;
-    // guarded by this (kept beside the lock word: the lock brings their cache line along)
-    /** The last ticket handed out. */
-    private long claimed;
-    /** Events lost to a full ring. */
-    private long lost;
-    /** Events not stamped because the executor was fail-stopped (failMode refuse). */
-    private long withheld;
-    /** Of those, how many a drop event reported. */
-    private long withheldReported;
     /** failMode refuse: while the executor clock's unhealthy flag is set, hand out no timestamps. */
     private final boolean refuseWhenUnhealthy;
-    /** Message ids: 32 random bits per process, then a counter. */
+    /** Message ids: 32 random bits per process, then the event's ticket (see {@link #messageId}). */
     private final long msgPrefix = ((long) java.util.concurrent.ThreadLocalRandom.current().nextInt()) << 32;
-    private long msgCounter;
 
-    Stamper(HybridLogicalClock clock, ExecutorClockState shared) {
-        this(clock, shared, null);
+    // rarely written (full ring, fail-stop, refused headers, messages not logged)
+    private volatile long lost;
+    private volatile long withheld;
+    private volatile long refused;
+    private volatile long spareMsg;
+    /** Of the withheld events, how many a drop event reported; guarded by {@link #withheldLock}. */
+    private long withheldReported;
+    private final Object withheldLock = new Object();
+
+    // the ticket counter, written by every event: on a cache line of its own
+    private long p01, p02, p03, p04, p05, p06, p07;
+    /** The last ticket handed out. */
+    private volatile long claimed;
+    private long q01, q02, q03, q04, q05, q06, q07;
+
+    /** A process-local clock on the system clock (tests). */
+    Stamper(HybridLogicalClock clockForTests, ExecutorClockState shared) {
+        this(new io.hlctrace.hlc.AtomicClockCell(), clockForTests.physicalClock(), clockForTests.maxOffset(), shared, AgentConfig.FailMode.MARK_UNHEALTHY);
     }
 
-    /** {@code reading} must be the physical clock that {@code clock} ticks with. */
-    Stamper(HybridLogicalClock clock, ExecutorClockState shared, LastReading reading) {
-        this(clock, shared, reading, AgentConfig.FailMode.MARK_UNHEALTHY);
-    }
-
-    Stamper(HybridLogicalClock clock, ExecutorClockState shared, LastReading reading, AgentConfig.FailMode failMode) {
-        this.clock = clock;
+    Stamper(ClockCell cell, PhysicalClock physical, Duration maxOffset, ExecutorClockState shared, AgentConfig.FailMode failMode) {
+        this.cell = cell;
+        this.physical = physical;
+        this.maxOffsetUnits = HlcTimestamp.nanosToLUnitsCeil(maxOffset.toNanos());
         this.shared = shared;
-        this.reading = reading;
         this.refuseWhenUnhealthy = shared != null && failMode == AgentConfig.FailMode.REFUSE;
     }
 
     /**
-     * Fail-stop with failMode refuse (called under the lock): true when the executor is unhealthy,
-     * so this event gets no timestamp and is counted instead (reported later as a drop event).
+     * Fail-stop with failMode refuse: true when the executor is unhealthy, so this event gets no
+     * timestamp and is counted instead (reported later as a drop event).
      */
     private boolean withhold() {
         if (refuseWhenUnhealthy && shared.unhealthy()) {
-            withheld++;
+            WITHHELD.getAndAdd(this, 1L);
             return true;
         }
         return false;
@@ -90,76 +112,113 @@ public final class Stamper {
 
     void attach(EventLog log) { this.log = log; }
 
-    public HybridLogicalClock clock() { return clock; }
+    /**
+     * A message id: the prefix and the low 32 bits of the event's ticket (tickets are unique in
+     * the process, so this takes no counter of its own); a message that is not logged (full ring,
+     * fail-stop) counts down from the top of the 32 bits instead.
+     */
+    private long messageId(long ticket) {
+        if (ticket != 0) return msgPrefix | (ticket & 0xFFFFFFFFL);
+        return msgPrefix | (~(long) SPARE_MSG.getAndAdd(this, 1L) & 0xFFFFFFFFL);
+    }
 
     /**
-     * Takes the next slot for an event stamped {@code hlc} (called under the lock); 0 when the
-     * ring is full (the event is counted as lost) or there is no log.
+     * Ticks the clock (merging {@code remote} unless it is 0 or the guard refuses it) and takes the
+     * next ticket; fills the slot's HLC, pt and meta. Returns the ticket, 0 when the event is not
+     * logged (full ring: counted as lost; no log). The HLC goes to {@code out.hlc}. Sets
+     * {@link EventLog#REFUSED} in the meta when the guard refused {@code remote}.
      */
-    private long claim(EventLog l, long hlc, byte kind, byte flags, Object ref) {
-        long pt = reading != null ? reading.last : clock.physicalNanos();
-        if (l == null) return 0;
-        if (claimed - l.consumed >= l.capacity) {
-            lost++;
-            return 0;
+    private long stamp(long remote, byte kind, int flags, Object ref, PendingSend out) {
+        EventLog l = log;
+        long pt, hlc, c;
+        boolean refusedNow;
+        for (;;) {
+            c = claimed; // before the tick: see the class comment
+            pt = physical.nanos();
+            long ptw = HlcTimestamp.fromNanos(pt);
+            refusedNow = remote != 0 && maxOffsetUnits != 0
+                    && Long.compareUnsigned(HlcTimestamp.l(remote), HlcTimestamp.l(ptw) + maxOffsetUnits) > 0;
+            long merge = refusedNow ? 0 : remote;
+            long old = cell.get();
+            for (;;) {
+                long next = HlcTimestamp.max(HlcTimestamp.max(old, merge) + 1, ptw);
+                long seen = cell.compareAndExchange(old, next);
+                if (seen == old) {
+                    hlc = next;
+                    break;
+                }
+                old = seen;
+            }
+            if (l == null) {
+                c = -1;
+                break;
+            }
+            if (c - l.consumed >= l.capacity) {
+                LOST.getAndAdd(this, 1L);
+                c = -1;
+                break;
+            }
+            if (CLAIMED.compareAndSet(this, c, c + 1)) break;
         }
-        long t = ++claimed;
+        out.hlc = hlc;
+        out.refused = refusedNow;
+        if (refusedNow) {
+            REFUSED.getAndAdd(this, 1L);
+            flags |= EventLog.REFUSED;
+        }
+        if (c < 0) return 0;
+        long t = c + 1;
         int b = l.base(t);
-        l.slots[b + EventLog.HLC] = hlc;
-        l.slots[b + EventLog.PT] = pt;
-        byte f = shared != null && shared.unhealthy() ? (byte) (flags | EventLog.UNHEALTHY) : flags;
-        l.slots[b + EventLog.META] = (kind & 0xFF) | (f & 0xFF) << 8;
+        long[] s = l.slots;
+        s[b + EventLog.HLC] = hlc;
+        s[b + EventLog.PT] = pt;
+        if (shared != null && shared.unhealthy()) flags |= EventLog.UNHEALTHY;
+        s[b + EventLog.META] = (kind & 0xFF) | (flags & 0xFF) << 8;
         l.ref[l.index(t)] = ref;
         return t;
     }
 
+    /** The remote HLC that {@link #receive} found refused, for the warning (rare: allocates). */
+    private HybridLogicalClock.Refused refusal(long local, long remote) {
+        return new HybridLogicalClock.Refused(local, remote, HlcTimestamp.toNanos(remote) - physical.nanos());
+    }
+
     /**
-     * A send that is logged at once (blocking writes, framed messages): returns its HLC for the
-     * header, 0 when none was handed out (fail-stop, failMode refuse).
+     * A send that is logged at once (blocking plain writes): returns its HLC, 0 when none was handed
+     * out (fail-stop, failMode refuse).
      */
-    public long send(Object conn, long bytes, long off, long msg, boolean hasMsg) {
-        EventLog l = log;
-        long hlc;
-        long t;
-        byte flags = (byte) ((hasMsg ? EventLog.HAS_MSG : 0) | (off >= 0 ? EventLog.HAS_OFF : 0));
-        synchronized (this) {
-            if (withhold()) return 0;
-            hlc = clock.now();
-            t = claim(l, hlc, EventLog.SEND, flags, conn);
-        }
+    long send(Object conn, long bytes, long off, PendingSend p) {
+        if (withhold()) return 0;
+        long t = stamp(0, EventLog.SEND, off >= 0 ? EventLog.HAS_OFF : 0, conn, p);
         if (t != 0) {
+            EventLog l = log;
+            int b = l.base(t);
+            l.slots[b + EventLog.BYTES] = bytes;
+            l.slots[b + EventLog.OFF] = off;
+            l.publish(t);
+        }
+        return p.hlc;
+    }
+
+    /**
+     * A framed message, logged at once: its HLC and message id for the header go into {@code out}.
+     * While fail-stopped with failMode refuse the HLC is 0 (the header then says "no timestamp")
+     * and nothing is logged.
+     */
+    void sendMessage(Object conn, long bytes, long off, PendingSend out) {
+        if (withhold()) {
+            out.hlc = 0;
+            out.msg = messageId(0);
+            return;
+        }
+        long t = stamp(0, EventLog.SEND, EventLog.HAS_MSG | (off >= 0 ? EventLog.HAS_OFF : 0), conn, out);
+        long msg = out.msg = messageId(t);
+        if (t != 0) {
+            EventLog l = log;
             int b = l.base(t);
             l.slots[b + EventLog.BYTES] = bytes;
             l.slots[b + EventLog.OFF] = off;
             l.slots[b + EventLog.MSG] = msg;
-            l.publish(t);
-        }
-        return hlc;
-    }
-
-    /**
-     * A framed message, logged at once: its HLC and message id for the header go into {@code out}
-     * (the message id is taken under the same lock, so it costs no further shared counter). While
-     * fail-stopped with failMode refuse the HLC is 0 (the header then says "no timestamp") and
-     * nothing is logged.
-     */
-    void sendMessage(Object conn, long bytes, long off, PendingSend out) {
-        EventLog l = log;
-        long t;
-        synchronized (this) {
-            out.msg = msgPrefix | (++msgCounter & 0xFFFFFFFFL);
-            if (withhold()) {
-                out.hlc = 0;
-                return;
-            }
-            out.hlc = clock.now();
-            t = claim(l, out.hlc, EventLog.SEND, (byte) (EventLog.HAS_MSG | (off >= 0 ? EventLog.HAS_OFF : 0)), conn);
-        }
-        if (t != 0) {
-            int b = l.base(t);
-            l.slots[b + EventLog.BYTES] = bytes;
-            l.slots[b + EventLog.OFF] = off;
-            l.slots[b + EventLog.MSG] = out.msg;
             l.publish(t);
         }
     }
@@ -169,17 +228,14 @@ public final class Stamper {
      * or {@link #notSent} must follow.
      */
     void claimSend(Object conn, boolean message, PendingSend p) {
-        EventLog l = log;
-        synchronized (this) {
-            p.msg = message ? msgPrefix | (++msgCounter & 0xFFFFFFFFL) : 0;
-            if (p.withheld = withhold()) {
-                p.hlc = 0;
-                p.ticket = 0;
-                return;
-            }
-            p.hlc = clock.now();
-            p.ticket = claim(l, p.hlc, EventLog.SEND, message ? EventLog.HAS_MSG : 0, conn);
+        if (p.withheld = withhold()) {
+            p.hlc = 0;
+            p.ticket = 0;
+            p.msg = message ? messageId(0) : 0;
+            return;
         }
+        long t = p.ticket = stamp(0, EventLog.SEND, message ? EventLog.HAS_MSG : 0, conn, p);
+        p.msg = message ? messageId(t) : 0;
     }
 
     /** The kernel took {@code bytes} (> 0) of the pending send; {@code off} < 0 for none (UDP). */
@@ -201,9 +257,9 @@ public final class Stamper {
     void notSent(PendingSend p) {
         if (p.withheld) {
             p.withheld = false;
-            synchronized (this) {
+            synchronized (withheldLock) {
                 // a write that took nothing is no event, so it is no withheld event either
-                if (withheld > withheldReported) withheld--;
+                if (withheld > withheldReported) WITHHELD.getAndAdd(this, -1L);
             }
         }
         long t = p.ticket;
@@ -216,34 +272,14 @@ public final class Stamper {
      * The receive of a framed message carrying {@code remote}: merged unless the guard refuses it.
      * {@code remote} 0 is a message without a timestamp (its sender was fail-stopped): a local tick,
      * no {@code rhlc}. While this executor is fail-stopped with failMode refuse nothing is merged
-     * or logged (counted instead).
+     * or logged (counted instead). {@code p} is the caller's scratch (its direction's lock held).
      */
-    public void receive(Object conn, long remote, long msgId, long bytes, long off) {
-        EventLog l = log;
-        HybridLogicalClock.Update u;
-        long t;
-        if (remote == 0) {
-            synchronized (this) {
-                if (withhold()) return;
-                t = claim(l, clock.now(), EventLog.RECV, (byte) (EventLog.HAS_MSG | (off >= 0 ? EventLog.HAS_OFF : 0)), conn);
-            }
-            if (t != 0) {
-                int b = l.base(t);
-                l.slots[b + EventLog.BYTES] = bytes;
-                l.slots[b + EventLog.OFF] = off;
-                l.slots[b + EventLog.MSG] = msgId;
-                l.publish(t);
-            }
-            return;
-        }
-        synchronized (this) {
-            if (withhold()) return;
-            u = clock.update(remote);
-            boolean refused = u instanceof HybridLogicalClock.Refused;
-            t = claim(l, u.timestamp(), EventLog.RECV, (byte) (EventLog.HAS_MSG | EventLog.HAS_RHLC | (off >= 0 ? EventLog.HAS_OFF : 0)
-                    | (refused ? EventLog.REFUSED : 0)), conn);
-        }
+    void receive(Object conn, long remote, long msgId, long bytes, long off, PendingSend p) {
+        if (withhold()) return;
+        int flags = EventLog.HAS_MSG | (remote != 0 ? EventLog.HAS_RHLC : 0) | (off >= 0 ? EventLog.HAS_OFF : 0);
+        long t = stamp(remote, EventLog.RECV, flags, conn, p);
         if (t != 0) {
+            EventLog l = log;
             int b = l.base(t);
             l.slots[b + EventLog.BYTES] = bytes;
             l.slots[b + EventLog.OFF] = off;
@@ -251,18 +287,15 @@ public final class Stamper {
             l.slots[b + EventLog.RHLC] = remote;
             l.publish(t);
         }
-        if (u instanceof HybridLogicalClock.Refused r) Agent.warnRefused(conn instanceof TcpConnection c ? c : null, r);
+        if (p.refused) Agent.warnRefused(conn instanceof TcpConnection c ? c : null, refusal(p.hlc, remote));
     }
 
     /** A receive on a plain connection (or an unframed datagram): a local tick; {@code off} < 0 for none. */
-    public void plainReceive(Object conn, long bytes, long off) {
-        EventLog l = log;
-        long t;
-        synchronized (this) {
-            if (withhold()) return;
-            t = claim(l, clock.now(), EventLog.RECV, off >= 0 ? EventLog.HAS_OFF : 0, conn);
-        }
+    void plainReceive(Object conn, long bytes, long off, PendingSend p) {
+        if (withhold()) return;
+        long t = stamp(0, EventLog.RECV, off >= 0 ? EventLog.HAS_OFF : 0, conn, p);
         if (t != 0) {
+            EventLog l = log;
             int b = l.base(t);
             l.slots[b + EventLog.BYTES] = bytes;
             l.slots[b + EventLog.OFF] = off;
@@ -276,13 +309,9 @@ public final class Stamper {
      * unhealthy), like the kernel probe's daemon events.
      */
     public void lifecycle(byte kind, Object connOrInfo) {
-        EventLog l = log;
-        long t;
-        synchronized (this) {
-            if (kind != EventLog.START && kind != EventLog.STOP && withhold()) return;
-            t = claim(l, clock.now(), kind, (byte) 0, connOrInfo);
-        }
-        if (t != 0) l.publish(t);
+        if (kind != EventLog.START && kind != EventLog.STOP && withhold()) return;
+        long t = stamp(0, kind, 0, connOrInfo, new PendingSend());
+        if (t != 0) log.publish(t);
     }
 
     /**
@@ -301,11 +330,11 @@ public final class Stamper {
     /** The writer's report of lost events; false when the ring is full again (reported later). */
     boolean logDrop(long count) {
         EventLog l = log;
-        long t;
-        synchronized (this) {
-            long hlc = clock.now();
-            if (claimed - l.consumed >= l.capacity) return false; // not counted: it is this report itself
-            t = claim(l, hlc, EventLog.DROP, (byte) 0, null);
+        if (claimed - l.consumed >= l.capacity) return false; // not counted: it is this report itself
+        long t = stamp(0, EventLog.DROP, 0, null, new PendingSend());
+        if (t == 0) {
+            LOST.getAndAdd(this, -1L); // filled up meanwhile: this report itself is no lost event
+            return false;
         }
         l.slots[l.base(t) + EventLog.BYTES] = count;
         l.publish(t);
@@ -322,13 +351,17 @@ public final class Stamper {
         EventLog l = log;
         long t;
         long count;
-        synchronized (this) {
-            count = withheld - withheldReported;
+        synchronized (withheldLock) {
+            long w = withheld;
+            count = w - withheldReported;
             if (count == 0 || l == null || (!evenIfUnhealthy && shared.unhealthy())) return 0;
-            long hlc = clock.now();
             if (claimed - l.consumed >= l.capacity) return 0; // the ring is full: reported later
-            t = claim(l, hlc, EventLog.DROP, EventLog.FAIL_STOP, null);
-            withheldReported = withheld;
+            t = stamp(0, EventLog.DROP, EventLog.FAIL_STOP, null, new PendingSend());
+            if (t == 0) {
+                LOST.getAndAdd(this, -1L); // filled up meanwhile: reported later, and this report is no lost event
+                return 0;
+            }
+            withheldReported = w;
         }
         l.slots[l.base(t) + EventLog.BYTES] = count;
         l.publish(t);
@@ -336,20 +369,24 @@ public final class Stamper {
     }
 
     /** The last ticket handed out. */
-    synchronized long claimedTotal() {
+    long claimedTotal() {
         return claimed;
     }
 
     /** Events not stamped while fail-stopped (failMode refuse). */
-    synchronized long withheldTotal() {
+    long withheldTotal() {
         return withheld;
+    }
+
+    /** Remote timestamps refused by the max-offset guard. */
+    long refusedTotal() {
+        return refused;
     }
 
     boolean refusesWhenUnhealthy() { return refuseWhenUnhealthy; }
 
-    /** Events lost to a full ring (or taken while no log was attached). */
-    synchronized long lostTotal() {
-        EventLog l = log;
+    /** Events lost to a full ring. */
+    long lostTotal() {
         return lost;
     }
 }

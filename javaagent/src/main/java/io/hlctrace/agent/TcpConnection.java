@@ -37,8 +37,8 @@ public final class TcpConnection {
     final boolean accepted;
     /** Set once the connection left the runtime's map (closed or reconnected). */
     volatile boolean removed;
-    /** The event log's rendering of this connection; written and read by the log's writer thread only. */
-    String connJson;
+    /** The event log's rendering of this connection (UTF-8); written and read by the log's writer thread only. */
+    byte[] connJson;
     private final boolean peerInstrumented;
     private final AgentConfig.PortMode portMode;
     private final AgentRuntime rt;
@@ -51,6 +51,8 @@ public final class TcpConnection {
     private int inLim;
     private int remaining;
     private long inOffset;
+    /** The receive's stamp (its HLC, whether refused): reused, so a receive allocates nothing. */
+    private final Stamper.PendingSend inStamp = new Stamper.PendingSend();
 
     // sending side, guarded by outLock
     private final Object outLock = new Object();
@@ -191,7 +193,7 @@ public final class TcpConnection {
         long msg = Frame.msgId(inBuf, inPos);
         inPos += Frame.HEADER_SIZE;
         remaining = payload;
-        rt.stamper.receive(this, rhlc, msg, payload, inOffset);
+        rt.stamper.receive(this, rhlc, msg, payload, inOffset, inStamp);
     }
 
     private IOException eofInPayload() {
@@ -216,7 +218,7 @@ public final class TcpConnection {
     }
 
     private void recordPlainReceive(int n) {
-        rt.stamper.plainReceive(this, n, inOffset);
+        rt.stamper.plainReceive(this, n, inOffset, inStamp);
         inOffset += n;
     }
 
@@ -243,7 +245,7 @@ public final class TcpConnection {
             if (mode == UNDECIDED) mode = outMode = decideOutput();
             // stamped before the bytes can leave: a blocking write takes all of them (or fails)
             if (mode == PLAIN) {
-                rt.stamper.send(this, len, outOffset, 0, false);
+                rt.stamper.send(this, len, outOffset, pendingSend);
                 out.write(b, off, len);
                 outOffset += len;
                 return;
@@ -265,9 +267,10 @@ public final class TcpConnection {
 
     /** Raw channel I/O that bypasses the hooks. */
     interface RawChannel {
-        int read(ByteBuffer dst) throws IOException;
+        /** {@code io}: the calling thread's state (its bypass mark), or null outside the hooks. */
+        int read(ByteBuffer dst, AgentRuntime.IoState io) throws IOException;
 
-        long write(ByteBuffer[] srcs) throws IOException;
+        long write(ByteBuffer[] srcs, AgentRuntime.IoState io) throws IOException;
 
         boolean blocking();
     }
@@ -277,14 +280,14 @@ public final class TcpConnection {
      * path it never reads past the current header or message, so no byte ever waits inside the agent
      * while a Selector reports the channel idle; a non-blocking read that would block returns 0.
      */
-    public long nioRead(RawChannel raw, ByteBuffer[] dsts, int offset, int length) throws IOException {
+    public long nioRead(RawChannel raw, ByteBuffer[] dsts, int offset, int length, AgentRuntime.IoState io) throws IOException {
         Objects.checkFromIndexSize(offset, length, dsts.length);
         synchronized (inLock) {
-            return nioReadLocked(raw, dsts, offset, length);
+            return nioReadLocked(raw, dsts, offset, length, io);
         }
     }
 
-    private long nioReadLocked(RawChannel raw, ByteBuffer[] dsts, int offset, int length) throws IOException {
+    private long nioReadLocked(RawChannel raw, ByteBuffer[] dsts, int offset, int length, AgentRuntime.IoState io) throws IOException {
         long space = 0;
         for (int i = offset; i < offset + length; i++) space += dsts[i].remaining();
         if (space == 0) return 0;
@@ -304,7 +307,7 @@ public final class TcpConnection {
                 if (delivered > 0) return delivered;
                 ByteBuffer tmp = inView(0, (int) Math.min(space, inBuf.length));
                 inPos = inLim = 0;
-                int r = raw.read(tmp);
+                int r = raw.read(tmp, io);
                 if (r <= 0) return r;
                 scatter(dsts, offset, length, inBuf, 0, r);
                 recordPlainReceive(r);
@@ -324,7 +327,7 @@ public final class TcpConnection {
                 if (delivered > 0) return delivered; // never wait for more once bytes are delivered
                 ByteBuffer tmp = inView(0, (int) Math.min(Math.min(space, remaining), inBuf.length));
                 inPos = inLim = 0;
-                int r = raw.read(tmp);
+                int r = raw.read(tmp, io);
                 if (r < 0) throw eofInPayload();
                 if (r == 0) return 0;
                 scatter(dsts, offset, length, inBuf, 0, r);
@@ -352,7 +355,7 @@ public final class TcpConnection {
                 if (d == null) d = inDirect = ByteBuffer.allocateDirect(IN_BUFFER);
                 d.clear();
                 d.limit((int) Math.min(Frame.HEADER_SIZE + space, IN_BUFFER));
-                int r = raw.read(d);
+                int r = raw.read(d, io);
                 if (r < 0) return -1; // clean end between messages
                 if (r == 0) return 0;
                 int head = Math.min(r, Frame.HEADER_SIZE);
@@ -385,7 +388,7 @@ public final class TcpConnection {
             // delivered in this call (payload) or is at most an incomplete header, so no complete
             // byte ever waits here while a Selector sees the channel idle. Undecided: one header.
             int want = mode == FRAMED ? (int) Math.min(Frame.HEADER_SIZE - buffered + space, inBuf.length - inLim) : Frame.HEADER_SIZE - buffered;
-            int r = raw.read(inView(inLim, inLim + want));
+            int r = raw.read(inView(inLim, inLim + want), io);
             if (r < 0) {
                 if (buffered == 0) return -1;
                 if (mode == UNDECIDED) { inMode = PLAIN; continue; }
@@ -430,14 +433,14 @@ public final class TcpConnection {
      * payload; when the kernel takes only part of a frame, the rest of it stays pending and the call
      * reports only the payload bytes that went out, so the application offers the rest again.
      */
-    public long nioWrite(RawChannel raw, ByteBuffer[] srcs, int offset, int length) throws IOException {
+    public long nioWrite(RawChannel raw, ByteBuffer[] srcs, int offset, int length, AgentRuntime.IoState io) throws IOException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
         synchronized (outLock) {
-            return nioWriteLocked(raw, srcs, offset, length);
+            return nioWriteLocked(raw, srcs, offset, length, io);
         }
     }
 
-    private long nioWriteLocked(RawChannel raw, ByteBuffer[] srcs, int offset, int length) throws IOException {
+    private long nioWriteLocked(RawChannel raw, ByteBuffer[] srcs, int offset, int length, AgentRuntime.IoState io) throws IOException {
         long total = 0;
         for (int i = offset; i < offset + length; i++) total += srcs[i].remaining();
         int mode = outMode;
@@ -447,11 +450,11 @@ public final class TcpConnection {
         }
         if (mode == PLAIN) {
             ByteBuffer[] view = offset == 0 && length == srcs.length ? srcs : java.util.Arrays.copyOfRange(srcs, offset, offset + length);
-            if (total == 0) return raw.write(view);
+            if (total == 0) return raw.write(view, io);
             if (raw.blocking()) {
                 // a blocking write takes every byte (or fails): logged before they can leave
-                rt.stamper.send(this, total, outOffset, 0, false);
-                long n = raw.write(view);
+                rt.stamper.send(this, total, outOffset, pendingSend);
+                long n = raw.write(view, io);
                 outOffset += n;
                 return n;
             }
@@ -462,7 +465,7 @@ public final class TcpConnection {
             rt.stamper.claimSend(this, false, p);
             long n;
             try {
-                n = raw.write(view);
+                n = raw.write(view, io);
             } catch (Throwable t) {
                 rt.stamper.notSent(p);
                 throw t;
@@ -502,7 +505,7 @@ public final class TcpConnection {
                 limit = payloadFrom + offer;
                 if (limit == framePos) break; // only payload is owed, and nothing was offered
             }
-            long w = raw.write(frameView(framePos, limit));
+            long w = raw.write(frameView(framePos, limit), io);
             int payloadSent = (int) (Math.max(0, framePos + w - Frame.HEADER_SIZE) - Math.max(0, framePos - Frame.HEADER_SIZE));
             framePos += (int) w;
             advance(srcs, offset, length, payloadSent);
@@ -538,11 +541,11 @@ public final class TcpConnection {
     }
 
     /** read(ByteBuffer): {@link #nioRead} without an array per call. */
-    public long nioRead(RawChannel raw, ByteBuffer dst) throws IOException {
+    public long nioRead(RawChannel raw, ByteBuffer dst, AgentRuntime.IoState io) throws IOException {
         synchronized (inLock) {
             oneIn[0] = dst;
             try {
-                return nioReadLocked(raw, oneIn, 0, 1);
+                return nioReadLocked(raw, oneIn, 0, 1, io);
             } finally {
                 oneIn[0] = null;
             }
@@ -550,11 +553,11 @@ public final class TcpConnection {
     }
 
     /** write(ByteBuffer): {@link #nioWrite} without an array per call. */
-    public long nioWrite(RawChannel raw, ByteBuffer src) throws IOException {
+    public long nioWrite(RawChannel raw, ByteBuffer src, AgentRuntime.IoState io) throws IOException {
         synchronized (outLock) {
             oneOut[0] = src;
             try {
-                return nioWriteLocked(raw, oneOut, 0, 1);
+                return nioWriteLocked(raw, oneOut, 0, 1, io);
             } finally {
                 oneOut[0] = null;
             }

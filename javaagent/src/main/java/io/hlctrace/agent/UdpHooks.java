@@ -121,8 +121,8 @@ public final class UdpHooks {
         dst.put(b, from0, copied);
         if (rt != null) {
             EventLog.UdpEndpoint ep = endpoint(ch, from);
-            if (framed) rt.stamper.receive(ep, Frame.hlc(b, 0), Frame.msgId(b, 0), payload, -1);
-            else rt.stamper.plainReceive(ep, payload, -1);
+            if (framed) rt.stamper.receive(ep, Frame.hlc(b, 0), Frame.msgId(b, 0), payload, -1, new Stamper.PendingSend());
+            else rt.stamper.plainReceive(ep, payload, -1, new Stamper.PendingSend());
         }
         return copied;
     }

@@ -109,9 +109,9 @@ class TcpConnectionFramingTest {
         ByteArrayOutputStream wire = new ByteArrayOutputStream();
         // a socket whose send buffer takes a random part of each write, sometimes nothing
         TcpConnection.RawChannel out = new TcpConnection.RawChannel() {
-            public int read(ByteBuffer dst) { throw new AssertionError(); }
+            public int read(ByteBuffer dst, AgentRuntime.IoState io) { throw new AssertionError(); }
 
-            public long write(ByteBuffer[] srcs) {
+            public long write(ByteBuffer[] srcs, AgentRuntime.IoState io) {
                 long total = 0;
                 for (ByteBuffer b : srcs) {
                     int take = rnd.nextInt(4) == 0 ? 0 : Math.min(b.remaining(), 1 + rnd.nextInt(40_000));
@@ -131,7 +131,7 @@ class TcpConnectionFramingTest {
         while (off < size) {
             assertTrue(++calls < 1_000_000, "no progress");
             int n = Math.min(size - off, 1 + rnd.nextInt(70_000));
-            long w = sender.nioWrite(out, new ByteBuffer[] {ByteBuffer.wrap(payload, off, n)}, 0, 1);
+            long w = sender.nioWrite(out, new ByteBuffer[] {ByteBuffer.wrap(payload, off, n)}, 0, 1, null);
             assertTrue(w >= 0 && w <= n, "write returned " + w + " for " + n);
             off += (int) w;
         }
@@ -140,7 +140,7 @@ class TcpConnectionFramingTest {
         ByteBuffer in = ByteBuffer.wrap(w);
         TcpConnection receiver = new TcpConnection(rt, B, A, true, false);
         TcpConnection.RawChannel raw = new TcpConnection.RawChannel() {
-            public int read(ByteBuffer dst) {
+            public int read(ByteBuffer dst, AgentRuntime.IoState io) {
                 if (!in.hasRemaining()) return -1;
                 if (rnd.nextInt(5) == 0) return 0; // would block
                 int n = Math.min(dst.remaining(), Math.min(in.remaining(), 1 + rnd.nextInt(5000)));
@@ -151,7 +151,7 @@ class TcpConnectionFramingTest {
                 return n;
             }
 
-            public long write(ByteBuffer[] srcs) { throw new AssertionError(); }
+            public long write(ByteBuffer[] srcs, AgentRuntime.IoState io) { throw new AssertionError(); }
 
             public boolean blocking() { return false; }
         };
@@ -159,7 +159,7 @@ class TcpConnectionFramingTest {
         for (;;) {
             ByteBuffer a = ByteBuffer.allocate(1 + rnd.nextInt(100));
             ByteBuffer b = ByteBuffer.allocate(1 + rnd.nextInt(20_000));
-            long n = receiver.nioRead(raw, new ByteBuffer[] {a, b}, 0, 2);
+            long n = receiver.nioRead(raw, new ByteBuffer[] {a, b}, 0, 2, null);
             if (n < 0) break;
             a.flip();
             b.flip();

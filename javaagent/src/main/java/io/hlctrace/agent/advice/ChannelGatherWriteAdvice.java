@@ -14,7 +14,6 @@ public final class ChannelGatherWriteAdvice {
     @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
     public static long enter(@Advice.This SocketChannel self, @Advice.Argument(0) ByteBuffer[] srcs,
                              @Advice.Argument(1) int offset, @Advice.Argument(2) int length) throws IOException {
-        if (NioHooks.bypass()) return 0;
         return NioHooks.write(self, srcs, offset, length);
     }
 

@@ -13,7 +13,6 @@ public final class ChannelReadAdvice {
 
     @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
     public static long enter(@Advice.This SocketChannel self, @Advice.Argument(0) ByteBuffer dst) throws IOException {
-        if (NioHooks.bypass()) return 0;
         return NioHooks.read(self, dst);
     }
 

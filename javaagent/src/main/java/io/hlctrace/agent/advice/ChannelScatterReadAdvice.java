@@ -14,7 +14,6 @@ public final class ChannelScatterReadAdvice {
     @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
     public static long enter(@Advice.This SocketChannel self, @Advice.Argument(0) ByteBuffer[] dsts,
                              @Advice.Argument(1) int offset, @Advice.Argument(2) int length) throws IOException {
-        if (NioHooks.bypass()) return 0;
         return NioHooks.read(self, dsts, offset, length);
     }
 

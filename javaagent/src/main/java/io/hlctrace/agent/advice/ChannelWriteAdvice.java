@@ -13,7 +13,6 @@ public final class ChannelWriteAdvice {
 
     @Advice.OnMethodEnter(skipOn = Advice.OnNonDefaultValue.class)
     public static long enter(@Advice.This SocketChannel self, @Advice.Argument(0) ByteBuffer src) throws IOException {
-        if (NioHooks.bypass()) return 0;
         return NioHooks.write(self, src);
     }
 

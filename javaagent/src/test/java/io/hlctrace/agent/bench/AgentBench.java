@@ -18,6 +18,10 @@ import java.util.Arrays;
  * prints the ratios). Loopback, one JVM, server on a thread:
  * <ul>
  * <li>pingpong-socket / pingpong-nio: 1 KiB request, 1 KiB response, one at a time; p50 and p99 round trip.</li>
+ * <li>oneThread-socket / oneThread-nio: the same 1 KiB exchange with both ends driven by one
+ * thread (the bytes are always there when it reads), so no wake-up or scheduling is measured: the
+ * CPU cost of the 4 sends and receives of a round trip, much steadier than the two-thread figure
+ * on a shared 2-core machine; p50 per round trip.</li>
  * <li>stream-socket: 64 KiB writes, one way; MB/s.</li>
  * </ul>
  * Prints "name key=value ..." lines.
@@ -28,9 +32,13 @@ public final class AgentBench {
         long streamMiB = args.length > 1 ? Long.parseLong(args[1]) : 2048;
         pingPongSocket(rounds / 4); // warm-up
         pingPongNio(rounds / 4);
+        oneThreadSocket(rounds / 4);
+        oneThreadNio(rounds / 4);
         stream(streamMiB / 8);
         report("pingpong-socket", pingPongSocket(rounds));
         report("pingpong-nio", pingPongNio(rounds));
+        report("oneThread-socket", oneThreadSocket(rounds));
+        report("oneThread-nio", oneThreadNio(rounds));
         double mbps = stream(streamMiB);
         System.out.printf("stream-socket MBps=%.1f%n", mbps);
     }
@@ -72,6 +80,50 @@ public final class AgentBench {
             }
             server.join();
             return t;
+        }
+    }
+
+    private static long[] oneThreadSocket(int rounds) throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), ss.getLocalPort());
+             Socket s = ss.accept()) {
+            c.setTcpNoDelay(true);
+            s.setTcpNoDelay(true);
+            DataInputStream cin = new DataInputStream(c.getInputStream()), sin = new DataInputStream(s.getInputStream());
+            OutputStream cout = c.getOutputStream(), sout = s.getOutputStream();
+            byte[] b = new byte[1024];
+            long[] t = new long[rounds];
+            for (int i = 0; i < rounds; i++) {
+                long t0 = System.nanoTime();
+                cout.write(b);
+                sin.readFully(b);
+                sout.write(b);
+                cin.readFully(b);
+                t[i] = System.nanoTime() - t0;
+            }
+            return t;
+        }
+    }
+
+    private static long[] oneThreadNio(int rounds) throws Exception {
+        try (ServerSocketChannel ss = ServerSocketChannel.open()) {
+            ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            try (SocketChannel c = SocketChannel.open(ss.getLocalAddress()); SocketChannel s = ss.accept()) {
+                c.socket().setTcpNoDelay(true);
+                s.socket().setTcpNoDelay(true);
+                ByteBuffer b = ByteBuffer.allocateDirect(1024);
+                long[] t = new long[rounds];
+                for (int i = 0; i < rounds; i++) {
+                    long t0 = System.nanoTime();
+                    b.clear().position(1024);
+                    writeFully(c, b);
+                    readFully(s, b);
+                    writeFully(s, b);
+                    readFully(c, b);
+                    t[i] = System.nanoTime() - t0;
+                }
+                return t;
+            }
         }
     }
 

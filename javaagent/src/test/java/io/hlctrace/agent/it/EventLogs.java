@@ -20,6 +20,8 @@ final class EventLogs {
         if (!Files.isDirectory(dir)) return out;
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).sorted().toList()) {
+                long lastSeq = 0;
+                long lastHlc = 0;
                 for (String line : Files.readAllLines(f)) {
                     if (!line.startsWith("{\"v\":1,") || !line.endsWith("}")) throw new AssertionError("malformed event line in " + f + ": " + line);
                     Map<String, String> m = new HashMap<>();
@@ -29,6 +31,16 @@ final class EventLogs {
                         m.put(x.group(1), v);
                     }
                     m.put("_file", f.getFileName().toString());
+                    // one process's events: seq counts 1, 2, 3, ... and the HLC rises with it (the
+                    // stamper takes its tickets without a lock; ticket order must still be HLC order)
+                    long seq = Long.parseLong(m.get("seq"));
+                    if (seq != lastSeq + 1) throw new AssertionError("seq " + seq + " after " + lastSeq + " in " + f + ": " + line);
+                    long h = hlc(m);
+                    if (lastSeq > 0 && Long.compareUnsigned(h, lastHlc) <= 0) {
+                        throw new AssertionError("hlc " + m.get("hlc") + " not above the previous event's " + Long.toHexString(lastHlc) + " in " + f + ": " + line);
+                    }
+                    lastSeq = seq;
+                    lastHlc = h;
                     out.add(m);
                 }
             }
