@@ -155,4 +155,61 @@ public final class EventLogLine {
         }
         sb.append('"');
     }
+
+    /*
+     * The byte twins of hlc()/num() for writers that format lines straight into a byte buffer (the
+     * agent's log writer, the probe daemon): the same text, without a String per line.
+     */
+    private static final byte[] HEX_DIGITS = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    private static final byte[] DIGIT_TENS = new byte[100], DIGIT_ONES = new byte[100];
+
+    static {
+        for (int i = 0; i < 100; i++) {
+            DIGIT_TENS[i] = (byte) ('0' + i / 10);
+            DIGIT_ONES[i] = (byte) ('0' + i % 10);
+        }
+    }
+
+    /** Longest text {@link #writeDecimal} writes: "-9223372036854775808". */
+    public static final int MAX_DECIMAL_BYTES = 20;
+
+    /** Writes word as 16 lowercase hex digits (as {@link HlcTimestamp#toHex}) at to[at]; returns the index after them. */
+    public static int writeHex(byte[] to, int at, long word) {
+        for (int i = at + 14; i >= at; i -= 2) {
+            int pair = (int) (word & 0xFF);
+            to[i] = HEX_DIGITS[pair >>> 4];
+            to[i + 1] = HEX_DIGITS[pair & 0xF];
+            word >>>= 8;
+        }
+        return at + 16;
+    }
+
+    /**
+     * Writes v in decimal (as {@code StringBuilder.append(long)}) at to[at], which must have room for
+     * {@link #MAX_DECIMAL_BYTES}; returns the index after it. Two digits per division.
+     */
+    public static int writeDecimal(byte[] to, int at, long v) {
+        if (v < 0) {
+            if (v == Long.MIN_VALUE) {
+                byte[] min = Long.toString(v).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                System.arraycopy(min, 0, to, at, min.length);
+                return at + min.length;
+            }
+            to[at++] = '-';
+            v = -v;
+        }
+        int digits = 1;
+        for (long limit = 10; digits < 19 && v >= limit; limit *= 10) digits++;
+        int end = at + digits, p = end;
+        while (v >= 100) {
+            int pair = (int) (v % 100);
+            v /= 100;
+            to[--p] = DIGIT_ONES[pair];
+            to[--p] = DIGIT_TENS[pair];
+        }
+        int last = (int) v;
+        to[--p] = DIGIT_ONES[last];
+        if (last >= 10) to[--p] = DIGIT_TENS[last];
+        return end;
+    }
 }

@@ -255,7 +255,6 @@ public final class EventLog {
     private static final byte[] RHLC_PART = utf8(",\"" + EventLogLine.RHLC + "\":\"");
     private static final byte[] REFUSED_PART = utf8(",\"" + EventLogLine.REFUSED + "\":true");
     private static final byte[] UNHEALTHY_PART = utf8(",\"" + EventLogLine.UNHEALTHY + "\":true");
-    private static final byte[] HEX_DIGITS = utf8("0123456789abcdef");
 
     static {
         for (int i = 0; i < KIND_NAMES.length; i++) KIND_PT[i] = utf8(",\"" + EventLogLine.KIND + "\":" + KIND_JSON[i] + ",\"" + EventLogLine.PT + "\":");
@@ -293,30 +292,12 @@ public final class EventLog {
     }
 
     private void putHex(long word) {
-        byte[] d = lines;
-        int p = linesEnd;
-        for (int shift = 60; shift >= 0; shift -= 4) d[p++] = HEX_DIGITS[(int) (word >>> shift) & 15];
-        linesEnd = p;
+        linesEnd = EventLogLine.writeHex(lines, linesEnd, word);
     }
 
-    /** Decimal, like StringBuilder.append(long). */
+    /** Decimal, like StringBuilder.append(long); the caller's room() covers it. */
     private void putNum(long v) {
-        if (v < 0) {
-            if (v == Long.MIN_VALUE) {
-                put(utf8(Long.toString(v)));
-                return;
-            }
-            lines[linesEnd++] = '-';
-            v = -v;
-        }
-        int digits = 1;
-        for (long x = v; x >= 10; x /= 10) digits++;
-        int p = linesEnd + digits;
-        linesEnd = p;
-        do {
-            lines[--p] = (byte) ('0' + (int) (v % 10));
-            v /= 10;
-        } while (v != 0);
+        linesEnd = EventLogLine.writeDecimal(lines, linesEnd, v);
     }
 
     private void write(StringBuilder sb, int i, int b) throws IOException {

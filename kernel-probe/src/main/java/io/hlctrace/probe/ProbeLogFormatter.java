@@ -21,15 +21,6 @@ import io.hlctrace.hlc.EventLogLine;
  * thread-safe: the daemon's poller thread owns it.
  */
 final class ProbeLogFormatter {
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] DIGIT_TENS = new byte[100], DIGIT_ONES = new byte[100];
-
-    static {
-        for (int i = 0; i < 100; i++) {
-            DIGIT_TENS[i] = (byte) ('0' + i / 10);
-            DIGIT_ONES[i] = (byte) ('0' + i % 10);
-        }
-    }
     /** Bound of the IPv6 endpoint cache (IPv4 has its own fixed-size cache). */
     private static final int CACHE_LIMIT = 65536;
 
@@ -261,49 +252,12 @@ final class ProbeLogFormatter {
 
         void hex(long w) {
             room(16);
-            for (int i = 14; i >= 0; i -= 2) {
-                int pair = (int) (w & 0xFF);
-                buf[len + i] = HEX[pair >>> 4];
-                buf[len + i + 1] = HEX[pair & 0xF];
-                w >>>= 8;
-            }
-            len += 16;
+            len = EventLogLine.writeHex(buf, len, w);
         }
 
-        /** A long in decimal, as StringBuilder.append(long) writes it: digit pairs, written from the end. */
         void decimal(long v) {
-            room(20);
-            if (v < 0) {
-                if (v == Long.MIN_VALUE) {
-                    put(ascii(Long.toString(v)));
-                    return;
-                }
-                buf[len++] = '-';
-                v = -v;
-            }
-            int end = len + digits(v);
-            int p = end;
-            while (v >= 100) {
-                int pair = (int) (v % 100);
-                v /= 100;
-                buf[--p] = DIGIT_ONES[pair];
-                buf[--p] = DIGIT_TENS[pair];
-            }
-            int last = (int) v;
-            buf[--p] = DIGIT_ONES[last];
-            if (last >= 10) buf[--p] = DIGIT_TENS[last];
-            len = end;
-        }
-
-        /** Decimal digits of a non-negative long. */
-        private static int digits(long v) {
-            int n = 1;
-            long limit = 10;
-            while (n < 19 && v >= limit) {
-                n++;
-                limit *= 10;
-            }
-            return n;
+            room(EventLogLine.MAX_DECIMAL_BYTES);
+            len = EventLogLine.writeDecimal(buf, len, v);
         }
 
         void reset() { len = 0; }
