@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kernel probe overhead: ping-pong (1-byte request/response round trips) and streaming (64 KiB
 # writes) between two network namespaces joined by veth, each with its own cgroup and executor,
-# with the probe attached and detached in the same run, alternating, reported as ratios.
+# with the probe attached and detached in the same run, alternating, reported as ratios; attached
+# twice per round: the daemons on the workload's CPU (worst case) and on another CPU.
 # Usage (root): hlctrace bench probe [ROUNDS] [SECONDS_PER_MEASUREMENT]
 # Each attached phase starts the two daemons (one per executor) and warms them up first.
 # After each attached ping-pong measurement, one more ping-pong run (not in the ratios) is profiled:
@@ -85,17 +86,20 @@ else:
 c.close()
 PY
 
-# Everything on one CPU (BENCH_CPU, default 0): client, server and both daemons. Unpinned, the
-# scheduler put client and server on one CPU for some measurements and on two for others, and on
-# this VM a wakeup across CPUs costs tens of microseconds: ping-pong ran at ~100,000-160,000 or at
-# ~15,000 round trips/s, with or without the probe, so medians of a few rounds were noise. On one
-# CPU every cycle the probe costs (BPF in the traced path, and the daemons' draining and writing)
-# is taken from the workload, so the ratio is the probe's whole CPU cost, the worst case.
-# BENCH_DAEMON_CPUS=all leaves the daemons unpinned (e.g. the other CPU is free for them).
+# The workload runs on one CPU (BENCH_CPU, default 0): client and server. Unpinned, the scheduler
+# put them on one CPU for some measurements and on two for others, and on this VM a wakeup across
+# CPUs costs tens of microseconds: ping-pong ran at ~100,000-160,000 or at ~15,000 round trips/s,
+# with or without the probe, so medians of a few rounds were noise. The probe is measured in two
+# placements of its daemons, alternating with the detached runs in every round:
+#   attached: the daemons on the workload's CPU too, so every cycle the probe costs (BPF in the
+#     traced path, and the daemons' draining and writing) is taken from the workload: the worst case;
+#   apart: the daemons on the other CPUs (a host with a core to spare), so the ratio is the cost
+#     in the traced path only. Skipped on a one-CPU machine.
 BENCH_CPU="${BENCH_CPU:-0}"
-BENCH_DAEMON_CPUS="${BENCH_DAEMON_CPUS:-$BENCH_CPU}"
+OTHER_CPUS="$(python3 -c "import os; print(','.join(str(c) for c in sorted(os.sched_getaffinity(0)) if c != $BENCH_CPU))")"
+STATES="detached attached"
+[ -n "$OTHER_CPUS" ] && STATES="$STATES apart"
 DAEMON_PIN=()
-[ "$BENCH_DAEMON_CPUS" = all ] || DAEMON_PIN=(taskset -c "$BENCH_DAEMON_CPUS")
 sh -c "echo \$\$ > $CG/${ID}b/cgroup.procs && exec taskset -c $BENCH_CPU ip netns exec $NS_B python3 $WORK/server.py" &
 PIDS+=($!)
 sleep 0.5
@@ -124,10 +128,19 @@ start_probe() {
   measure p >/dev/null
   measure p >/dev/null
 }
+# The logs of one attached phase are counted, then deleted: the daemons write about 100 MB/s at
+# this message rate, and left in place the gigabytes of earlier phases were still being written
+# back to disk during later ones, taking CPU from whichever phase came later. Each phase now starts
+# from the same state (its own writes are still paid for, including their write-back).
+EVENTS=0
+DROPS=0
 stop_probe() {
   for p in "${PROBES[@]}"; do kill -TERM "$p"; wait "$p" || true; done
   PROBES=()
   rm -f "$WORK"/*.err
+  EVENTS=$((EVENTS + $(cat "$WORK"/a.jsonl "$WORK"/b.jsonl | grep -c '"kind":"send"\|"kind":"recv"' || true)))
+  DROPS=$((DROPS + $(cat "$WORK"/a.jsonl "$WORK"/b.jsonl | awk -F'"dropped":' 'NF > 1 { split($2, a, /[,}]/); s += a[1] } END { print s + 0 }')))
+  rm -f "$WORK"/a.jsonl "$WORK"/b.jsonl
 }
 # The probe's own BPF programs (from the daemons' fdinfo) as "id name run_time_ns run_cnt", and
 # "cpu TICKS" for the daemons' user+system time.
@@ -173,32 +186,43 @@ measure() { sh -c "echo \$\$ > $CG/${ID}a/cgroup.procs && exec taskset -c $BENCH
 
 declare -A R
 for r in $(seq "$ROUNDS"); do
-  for state in detached attached; do
-    [ "$state" = attached ] && start_probe
+  for state in $STATES; do
+    case "$state" in
+      attached) DAEMON_PIN=(taskset -c "$BENCH_CPU"); start_probe ;;
+      apart) DAEMON_PIN=(taskset -c "$OTHER_CPUS"); start_probe ;;
+    esac
     R[$state,p,$r]=$(measure p)
     [ "$state" = attached ] && profile
     R[$state,s,$r]=$(measure s)
-    [ "$state" = attached ] && stop_probe
+    [ "$state" = detached ] || stop_probe
     echo "round $r $state: ping-pong ${R[$state,p,$r]} round trips/s, streaming ${R[$state,s,$r]} MB/s" >&2
   done
 done
-events=$(cat "$WORK"/a.jsonl "$WORK"/b.jsonl | grep -c '"kind":"send"\|"kind":"recv"' || true)
-drops=$(cat "$WORK"/a.jsonl "$WORK"/b.jsonl | awk -F'"dropped":' 'NF > 1 { split($2, a, /[,}]/); s += a[1] } END { print s + 0 }')
 
-python3 - "$ROUNDS" "$events" "${drops:-0}" "$WORK/profile" <<PY
+python3 - "$ROUNDS" "$EVENTS" "$DROPS" "$WORK/profile" <<PY
 import statistics, sys
 rounds = int(sys.argv[1])
 R = {}
 $(for k in "${!R[@]}"; do echo "R['$k'] = float('${R[$k]}')"; done)
 def med(state, kind): return statistics.median(R[f"{state},{kind},{r}"] for r in range(1, rounds + 1))
-print(f"| workload (median of {rounds}) | probe detached | probe attached | attached / detached |")
-print("|---|---|---|---|")
+apart = f"apart,p,1" in R
+print(f"| workload (median of {rounds}) | probe detached | attached, daemons on the workload's CPU | / detached |"
+      + (" attached, daemons on another CPU | / detached |" if apart else ""))
+print("|---|---|---|---|" + ("---|---|" if apart else ""))
 for kind, name, unit in (("p", "ping-pong, 1-byte round trips", "round trips/s"), ("s", "streaming, 64 KiB writes", "MB/s")):
     d, a = med("detached", kind), med("attached", kind)
-    print(f"| {name} | {d:,.0f} {unit} | {a:,.0f} {unit} | {a / d:.3f} |")
-d, a = med("detached", "p"), med("attached", "p")
-print(f"\nping-pong: the probe adds {(1 / a - 1 / d) * 1e6:.2f} us per round trip, {(1 / a - 1 / d) * 1e6 / 2:.2f} us per message "
-      "(a send and a receive event, an option written and merged)")
+    row = f"| {name} | {d:,.0f} {unit} | {a:,.0f} {unit} | {a / d:.3f} |"
+    if apart:
+        x = med("apart", kind)
+        row += f" {x:,.0f} {unit} | {x / d:.3f} |"
+    print(row)
+d = med("detached", "p")
+print()
+for state, where in (("attached", "daemons on the workload's CPU"), ("apart", "daemons on another CPU")):
+    if f"{state},p,1" in R:
+        a = med(state, "p")
+        print(f"ping-pong, {where}: the probe adds {(1 / a - 1 / d) * 1e6:.2f} us per round trip, {(1 / a - 1 / d) * 1e6 / 2:.2f} us per message "
+              "(a send and a receive event, an option written and merged)")
 print(f"\nprobe events written while attached: {sys.argv[2]}, ring-buffer drops: {sys.argv[3]}")
 # per-event costs from the profiled ping-pong runs (bpf_stats on; both executors summed)
 ns, runs, cpu = {}, {}, 0
