@@ -308,12 +308,7 @@ public final class BpfProbe implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        for (Pointer l : cgroupLinks.values()) BPF.bpf_link__destroy(l);
-        cgroupLinks.clear();
-        for (Pointer l : optionOnlyLinks.values()) BPF.bpf_link__destroy(l);
-        optionOnlyLinks.clear();
-        for (Pointer l : tracepointLinks) BPF.bpf_link__destroy(l);
-        tracepointLinks.clear();
+        detachPrograms();
         if (clockMapping != null) {
             LibC.INSTANCE.munmap(clockMapping, PAGE);
             clockMapping = null;

@@ -100,8 +100,6 @@ final class ProbeLogFormatter {
         long off = rec.getLong(at + 32);
         long tcpSeq = Integer.toUnsignedLong(rec.getInt(at + 44));
         boolean send = kind == ProbeEvent.KIND_SEND;
-        byte[] conn = conn(proc, rec, at);
-        byte[] tail = tail(proc, rec.getLong(at + 24), Integer.toUnsignedLong(rec.getInt(at + 56)));
 
         out.put(vHlc);
         out.hex(hlc);
@@ -109,7 +107,7 @@ final class ProbeLogFormatter {
         out.decimal(seq);
         out.put(send ? kindSend : kindRecv);
         out.decimal(rec.getLong(at + 16));
-        out.put(conn);
+        putConn(proc, rec, at, out);
         out.decimal(bytes);
         out.put(offKey);
         out.decimal(off);
@@ -128,34 +126,40 @@ final class ProbeLogFormatter {
         }
         if (!send && (flags & ProbeEvent.FLAG_REFUSED) != 0) out.put(refusedTrue);
         if ((flags & ProbeEvent.FLAG_UNHEALTHY) != 0) out.put(unhealthyTrue);
-        out.put(tail);
+        out.put(tail(proc, rec.getLong(at + 24), Integer.toUnsignedLong(rec.getInt(at + 56))));
     }
 
-    /** {@code ,"src":"probe","conn":{...},"bytes":} of the record's flow (cached per process for IPv4). */
-    private byte[] conn(Proc proc, ByteBuffer rec, int at) {
+    /**
+     * Appends {@code ,"src":"probe","conn":{...},"bytes":} of the record's flow: for IPv4 the
+     * process's last one is cached (copied while the flow stays the same); IPv6 endpoints come from
+     * their own cache, written piece by piece.
+     */
+    private void putConn(Proc proc, ByteBuffer rec, int at, Output out) {
         int family = Short.toUnsignedInt(rec.getShort(at + 60));
         int lport = Short.toUnsignedInt(rec.getShort(at + 64));
         int rport = Short.toUnsignedInt(rec.getShort(at + 66));
-        boolean v4 = family != ProbeEvent.AF_INET6;
-        long localFlow = 0, remoteFlow = 0;
-        if (v4) {
-            localFlow = (v4Address(rec, at + 72) << 16) | lport;
-            remoteFlow = (v4Address(rec, at + 88) << 16) | rport;
-            if (proc.conn != null && proc.connLocal == localFlow && proc.connRemote == remoteFlow) return proc.conn;
+        if (family == ProbeEvent.AF_INET6) {
+            putConnPieces(rec, at, lport, rport, family, out);
+            return;
         }
-        scratch.reset();
-        scratch.put(srcConnLocal);
-        scratch.put(endpoint(rec, at + 72, lport, family));
-        scratch.put(remoteKey);
-        scratch.put(endpoint(rec, at + 88, rport, family));
-        scratch.put(bytesKey);
-        byte[] conn = Arrays.copyOf(scratch.buf, scratch.len);
-        if (v4) {
-            proc.conn = conn;
+        long localFlow = (v4Address(rec, at + 72) << 16) | lport;
+        long remoteFlow = (v4Address(rec, at + 88) << 16) | rport;
+        if (proc.conn == null || proc.connLocal != localFlow || proc.connRemote != remoteFlow) {
+            scratch.reset();
+            putConnPieces(rec, at, lport, rport, family, scratch);
+            proc.conn = Arrays.copyOf(scratch.buf, scratch.len);
             proc.connLocal = localFlow;
             proc.connRemote = remoteFlow;
         }
-        return conn;
+        out.put(proc.conn);
+    }
+
+    private void putConnPieces(ByteBuffer rec, int at, int lport, int rport, int family, Output out) {
+        out.put(srcConnLocal);
+        out.put(endpoint(rec, at + 72, lport, family));
+        out.put(remoteKey);
+        out.put(endpoint(rec, at + 88, rport, family));
+        out.put(bytesKey);
     }
 
     /** {@code ,"pid":..,"comm":..,"cgroup":..,"netns":..}} and the newline (cached per process). */
