@@ -190,13 +190,7 @@ public final class Stamper {
     long send(Object conn, long bytes, long off, PendingSend p) {
         if (withhold()) return 0;
         long t = stamp(0, EventLog.SEND, off >= 0 ? EventLog.HAS_OFF : 0, conn, p);
-        if (t != 0) {
-            EventLog l = log;
-            int b = l.base(t);
-            l.slots[b + EventLog.BYTES] = bytes;
-            l.slots[b + EventLog.OFF] = off;
-            l.publish(t);
-        }
+        if (t != 0) publish(t, bytes, off, 0, 0);
         return p.hlc;
     }
 
@@ -213,14 +207,7 @@ public final class Stamper {
         }
         long t = stamp(0, EventLog.SEND, EventLog.HAS_MSG | (off >= 0 ? EventLog.HAS_OFF : 0), conn, out);
         long msg = out.msg = messageId(t);
-        if (t != 0) {
-            EventLog l = log;
-            int b = l.base(t);
-            l.slots[b + EventLog.BYTES] = bytes;
-            l.slots[b + EventLog.OFF] = off;
-            l.slots[b + EventLog.MSG] = msg;
-            l.publish(t);
-        }
+        if (t != 0) publish(t, bytes, off, msg, 0);
     }
 
     /**
@@ -244,13 +231,8 @@ public final class Stamper {
         long t = p.ticket;
         if (t == 0) return;
         p.ticket = 0;
-        EventLog l = log;
-        int b = l.base(t);
-        l.slots[b + EventLog.BYTES] = bytes;
-        l.slots[b + EventLog.OFF] = off;
-        l.slots[b + EventLog.MSG] = p.msg;
-        if (off >= 0) l.slots[b + EventLog.META] |= EventLog.HAS_OFF << 8;
-        l.publish(t);
+        if (off >= 0) log.slots[log.base(t) + EventLog.META] |= EventLog.HAS_OFF << 8;
+        publish(t, bytes, off, p.msg, 0);
     }
 
     /** Nothing of the pending send went out: no event (its clock tick is simply unused). */
@@ -278,15 +260,7 @@ public final class Stamper {
         if (withhold()) return;
         int flags = EventLog.HAS_MSG | (remote != 0 ? EventLog.HAS_RHLC : 0) | (off >= 0 ? EventLog.HAS_OFF : 0);
         long t = stamp(remote, EventLog.RECV, flags, conn, p);
-        if (t != 0) {
-            EventLog l = log;
-            int b = l.base(t);
-            l.slots[b + EventLog.BYTES] = bytes;
-            l.slots[b + EventLog.OFF] = off;
-            l.slots[b + EventLog.MSG] = msgId;
-            l.slots[b + EventLog.RHLC] = remote;
-            l.publish(t);
-        }
+        if (t != 0) publish(t, bytes, off, msgId, remote);
         if (p.refused) Agent.warnRefused(conn instanceof TcpConnection c ? c : null, refusal(p.hlc, remote));
     }
 
@@ -294,13 +268,22 @@ public final class Stamper {
     void plainReceive(Object conn, long bytes, long off, PendingSend p) {
         if (withhold()) return;
         long t = stamp(0, EventLog.RECV, off >= 0 ? EventLog.HAS_OFF : 0, conn, p);
-        if (t != 0) {
-            EventLog l = log;
-            int b = l.base(t);
-            l.slots[b + EventLog.BYTES] = bytes;
-            l.slots[b + EventLog.OFF] = off;
-            l.publish(t);
-        }
+        if (t != 0) publish(t, bytes, off, 0, 0);
+    }
+
+    /**
+     * Fills the rest of the stamped event of ticket {@code t} (not 0) and hands it to the writer;
+     * {@code msg} and {@code rhlc} are read only when the event's flags say it has them.
+     */
+    private void publish(long t, long bytes, long off, long msg, long rhlc) {
+        EventLog l = log;
+        long[] s = l.slots;
+        int b = l.base(t);
+        s[b + EventLog.BYTES] = bytes;
+        s[b + EventLog.OFF] = off;
+        s[b + EventLog.MSG] = msg;
+        s[b + EventLog.RHLC] = rhlc;
+        l.publish(t);
     }
 
     /**
