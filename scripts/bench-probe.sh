@@ -16,6 +16,11 @@ SECS="${2:-3}"
 # HLCTRACE_PROBE_JAR runs another build of the daemon (e.g. to compare with an older one)
 JAR="${HLCTRACE_PROBE_JAR:-$ROOT/kernel-probe/target/hlctrace-probe.jar}"
 if [ ! -e "$JAR" ]; then (cd "$ROOT" && mvn -B -q -pl hlc,bpf,kernel-probe -am install -DskipTests >&2); fi
+# The daemon's formatting cost per event, against the String path it replaced, in the same run
+# (kernel-probe/src/test/java/io/hlctrace/probe/FormatterBench.java; uses $JAR's formatter).
+[ -e "$ROOT/kernel-probe/target/test-classes/io/hlctrace/probe/FormatterBench.class" ] \
+  || (cd "$ROOT" && mvn -B -q -pl kernel-probe test-compile >&2)
+FORMAT_LINE="$(taskset -c "${BENCH_CPU:-0}" java -cp "$JAR:$ROOT/kernel-probe/target/test-classes" io.hlctrace.probe.FormatterBench)"
 
 ID="htqb$$"
 NS_A="${ID}a"; NS_B="${ID}b"; VA="${ID}va"; VB="${ID}vb"
@@ -199,7 +204,7 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 
-python3 - "$ROUNDS" "$EVENTS" "$DROPS" "$WORK/profile" <<PY
+python3 - "$ROUNDS" "$EVENTS" "$DROPS" "$WORK/profile" "$FORMAT_LINE" <<PY
 import statistics, sys
 rounds = int(sys.argv[1])
 R = {}
@@ -224,6 +229,7 @@ for state, where in (("attached", "daemons on the workload's CPU"), ("apart", "d
         print(f"ping-pong, {where}: the probe adds {(1 / a - 1 / d) * 1e6:.2f} us per round trip, {(1 / a - 1 / d) * 1e6 / 2:.2f} us per message "
               "(a send and a receive event, an option written and merged)")
 print(f"\nprobe events written while attached: {sys.argv[2]}, ring-buffer drops: {sys.argv[3]}")
+print(sys.argv[5])
 # per-event costs from the profiled ping-pong runs (bpf_stats on; both executors summed)
 ns, runs, cpu = {}, {}, 0
 for line in open(sys.argv[4]):
