@@ -215,6 +215,11 @@ public final class Agent {
                 + ", config " + config.source + ", log " + log.file().toAbsolutePath()
                 + (registry != null ? ", port registry " + registry.dir() : ", port registry off");
         System.err.println(info);
+        if (Stamper.PARTS != Stamper.PARTS_ALL) {
+            warn("-Dhlctrace.benchmark.parts=" + System.getProperty("hlctrace.benchmark.parts") + " is set: a benchmark switch that turns off "
+                    + (Stamper.PARTS == Stamper.PARTS_FRAMING ? "the clock and the event log" : "the event log")
+                    + "; messages are not traced. Remove it for normal operation.");
+        }
         stamper.lifecycle(EventLog.START, info);
         PortRegistry reg = registry;
         Runtime.getRuntime().addShutdownHook(new Thread("hlctrace-shutdown") {

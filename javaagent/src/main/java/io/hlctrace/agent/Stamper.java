@@ -40,6 +40,26 @@ public final class Stamper {
         boolean refused;
     }
 
+    /**
+     * What the agent does per message, for the benchmark's decomposition of its cost
+     * (scripts/bench-agent.sh; docs/javaagent.md): {@code -Dhlctrace.benchmark.parts=framing}
+     * frames messages with no timestamp and logs nothing, {@code framing+clock} also ticks the clock
+     * and merges received ones but logs nothing. Not for production (the agent warns at start-up).
+     * A static final: the JIT folds the checks away, so the normal path pays nothing for them.
+     */
+    static final int PARTS = benchmarkParts(System.getProperty("hlctrace.benchmark.parts"));
+    static final int PARTS_ALL = 0, PARTS_FRAMING = 1, PARTS_FRAMING_CLOCK = 2;
+
+    static int benchmarkParts(String v) {
+        if (v == null) return PARTS_ALL;
+        return switch (v) {
+            case "framing" -> PARTS_FRAMING;
+            case "framing+clock" -> PARTS_FRAMING_CLOCK;
+            default -> throw new IllegalArgumentException("hlctrace.benchmark.parts=" + v + ": known values are framing and framing+clock"
+                    + " (a benchmark switch; leave it unset for normal operation)");
+        };
+    }
+
     private static final VarHandle CLAIMED, LOST, WITHHELD, REFUSED, SPARE_MSG;
 
     static {
@@ -118,6 +138,7 @@ public final class Stamper {
      * fail-stop) counts down from the top of the 32 bits instead.
      */
     private long messageId(long ticket) {
+        if (PARTS != PARTS_ALL) return msgPrefix; // benchmark decomposition: nothing is logged, so nothing pairs
         if (ticket != 0) return msgPrefix | (ticket & 0xFFFFFFFFL);
         return msgPrefix | (~(long) SPARE_MSG.getAndAdd(this, 1L) & 0xFFFFFFFFL);
     }
@@ -129,7 +150,7 @@ public final class Stamper {
      * {@link EventLog#REFUSED} in the meta when the guard refused {@code remote}.
      */
     private long stamp(long remote, byte kind, int flags, Object ref, PendingSend out) {
-        EventLog l = log;
+        EventLog l = PARTS == PARTS_ALL ? log : null;
         long pt, hlc, c;
         boolean refusedNow;
         for (;;) {
@@ -188,7 +209,7 @@ public final class Stamper {
      * out (fail-stop, failMode refuse).
      */
     long send(Object conn, long bytes, long off, PendingSend p) {
-        if (withhold()) return 0;
+        if (PARTS == PARTS_FRAMING || withhold()) return 0;
         long t = stamp(0, EventLog.SEND, off >= 0 ? EventLog.HAS_OFF : 0, conn, p);
         if (t != 0) publish(t, bytes, off, 0, 0);
         return p.hlc;
@@ -200,7 +221,7 @@ public final class Stamper {
      * and nothing is logged.
      */
     void sendMessage(Object conn, long bytes, long off, PendingSend out) {
-        if (withhold()) {
+        if (PARTS == PARTS_FRAMING || withhold()) {
             out.hlc = 0;
             out.msg = messageId(0);
             return;
@@ -215,7 +236,7 @@ public final class Stamper {
      * or {@link #notSent} must follow.
      */
     void claimSend(Object conn, boolean message, PendingSend p) {
-        if (p.withheld = withhold()) {
+        if (PARTS == PARTS_FRAMING || (p.withheld = withhold())) {
             p.hlc = 0;
             p.ticket = 0;
             p.msg = message ? messageId(0) : 0;
@@ -257,7 +278,7 @@ public final class Stamper {
      * or logged (counted instead). {@code p} is the caller's scratch (its direction's lock held).
      */
     void receive(Object conn, long remote, long msgId, long bytes, long off, PendingSend p) {
-        if (withhold()) return;
+        if (PARTS == PARTS_FRAMING || withhold()) return;
         int flags = EventLog.HAS_MSG | (remote != 0 ? EventLog.HAS_RHLC : 0) | (off >= 0 ? EventLog.HAS_OFF : 0);
         long t = stamp(remote, EventLog.RECV, flags, conn, p);
         if (t != 0) publish(t, bytes, off, msgId, remote);
@@ -266,7 +287,7 @@ public final class Stamper {
 
     /** A receive on a plain connection (or an unframed datagram): a local tick; {@code off} < 0 for none. */
     void plainReceive(Object conn, long bytes, long off, PendingSend p) {
-        if (withhold()) return;
+        if (PARTS == PARTS_FRAMING || withhold()) return;
         long t = stamp(0, EventLog.RECV, off >= 0 ? EventLog.HAS_OFF : 0, conn, p);
         if (t != 0) publish(t, bytes, off, 0, 0);
     }
