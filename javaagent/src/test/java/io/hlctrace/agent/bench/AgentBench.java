@@ -22,6 +22,10 @@ import java.util.Arrays;
  * thread (the bytes are always there when it reads), so no wake-up or scheduling is measured: the
  * CPU cost of the 4 sends and receives of a round trip, much steadier than the two-thread figure
  * on a shared 2-core machine; p50 per round trip.</li>
+ * <li>loops-nio: two threads, each driving 16 connections in turn with both ends on the thread
+ * (an event loop's pattern: a different channel on every call), 1 KiB exchanges; mean time per
+ * round trip per thread. Both cores are busy with the application, so the agent's writer thread
+ * takes its CPU from it, and the two threads stamp at once.</li>
  * <li>stream-socket: 64 KiB writes, one way; MB/s.</li>
  * </ul>
  * Prints "name key=value ..." lines.
@@ -34,11 +38,13 @@ public final class AgentBench {
         pingPongNio(rounds / 4);
         oneThreadSocket(rounds / 4);
         oneThreadNio(rounds / 4);
+        loops(2, 16, rounds / 4);
         stream(streamMiB / 8);
         report("pingpong-socket", pingPongSocket(rounds));
         report("pingpong-nio", pingPongNio(rounds));
         report("oneThread-socket", oneThreadSocket(rounds));
         report("oneThread-nio", oneThreadNio(rounds));
+        System.out.printf("loops-nio mean_us=%.2f%n", loops(2, 16, rounds * 2));
         double mbps = stream(streamMiB);
         System.out.printf("stream-socket MBps=%.1f%n", mbps);
     }
@@ -123,6 +129,57 @@ public final class AgentBench {
                     t[i] = System.nanoTime() - t0;
                 }
                 return t;
+            }
+        }
+    }
+
+    /** Mean microseconds per round trip per thread. */
+    private static double loops(int threads, int conns, int roundsPerThread) throws Exception {
+        try (ServerSocketChannel ss = ServerSocketChannel.open()) {
+            ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            SocketChannel[][] client = new SocketChannel[threads][conns], server = new SocketChannel[threads][conns];
+            try {
+                for (int t = 0; t < threads; t++) {
+                    for (int i = 0; i < conns; i++) {
+                        client[t][i] = SocketChannel.open(ss.getLocalAddress());
+                        server[t][i] = ss.accept();
+                        client[t][i].socket().setTcpNoDelay(true);
+                        server[t][i].socket().setTcpNoDelay(true);
+                    }
+                }
+                long[] nanos = new long[threads];
+                Thread[] loop = new Thread[threads];
+                java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+                for (int t = 0; t < threads; t++) {
+                    SocketChannel[] c = client[t], s = server[t];
+                    int ti = t;
+                    loop[t] = new Thread(() -> {
+                        ByteBuffer b = ByteBuffer.allocateDirect(1024);
+                        long t0 = System.nanoTime();
+                        try {
+                            for (int r = 0; r < roundsPerThread; r++) {
+                                int i = r % conns;
+                                b.clear().position(1024);
+                                writeFully(c[i], b);
+                                readFully(s[i], b);
+                                writeFully(s[i], b);
+                                readFully(c[i], b);
+                            }
+                        } catch (IOException | RuntimeException e) {
+                            failed.compareAndSet(null, e);
+                        }
+                        nanos[ti] = System.nanoTime() - t0;
+                    });
+                }
+                for (Thread t : loop) t.start();
+                for (Thread t : loop) t.join();
+                if (failed.get() != null) throw new IOException("loops-nio failed", failed.get());
+                long total = 0;
+                for (long n : nanos) total += n;
+                return total / 1e3 / threads / roundsPerThread;
+            } finally {
+                for (SocketChannel[] row : client) for (SocketChannel ch : row) if (ch != null) ch.close();
+                for (SocketChannel[] row : server) for (SocketChannel ch : row) if (ch != null) ch.close();
             }
         }
     }
