@@ -271,7 +271,7 @@ public final class Agent {
                 Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, null);
             }
         }
-        for (Class<?> c : new Class<?>[] {java.io.EOFException.class, java.util.WeakHashMap.class, java.nio.channels.SocketChannel.class,
+        for (Class<?> c : new Class<?>[] {java.io.EOFException.class, java.lang.ref.ReferenceQueue.class, java.nio.channels.SocketChannel.class,
                 java.util.concurrent.ConcurrentLinkedQueue.class, java.util.Optional.class, ProcessHandle.class}) {
             Class.forName(c.getName(), true, c.getClassLoader());
         }

@@ -8,9 +8,7 @@ import java.net.SocketException;
 import java.net.SocketAddress;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
-import java.util.WeakHashMap;
 
 /** Everything the hooks need once the agent has started: config, clock, log, registry, connections. */
 public final class AgentRuntime {
@@ -18,12 +16,11 @@ public final class AgentRuntime {
     final Stamper stamper;
     final EventLog log;
     final PortRegistry registry; // null when off
-    private final Map<Object, TcpConnection> connections = Collections.synchronizedMap(new WeakHashMap<>());
+    private final ConnectionMap<TcpConnection> connections = new ConnectionMap<>();
     /**
      * Each thread's I/O state, one ThreadLocal lookup per hooked call: its last looked-up connection
      * (a thread usually does I/O on one socket many times in a row, and this spares it the shared
-     * map's lock, whose cache line would otherwise move between the cores of a client and a server
-     * thread on every message), and the bypass mark set around the agent's own raw channel I/O.
+     * map's look-up), and the bypass mark set around the agent's own raw channel I/O.
      */
     static final class IoState {
         /** Set while the agent itself does I/O on a channel: the hooks let the call through. */
@@ -93,10 +90,7 @@ public final class AgentRuntime {
         SocketAddress r = s.getRemoteSocketAddress();
         TcpConnection c = new TcpConnection(this, l instanceof InetSocketAddress il ? il : null,
                 r instanceof InetSocketAddress ir ? ir : null, accepted, preexisting);
-        TcpConnection raced;
-        synchronized (connections) {
-            raced = connections.putIfAbsent(s, c);
-        }
+        TcpConnection raced = connections.putIfAbsent(s, c);
         return raced != null ? raced : c;
     }
 
@@ -118,10 +112,7 @@ public final class AgentRuntime {
     /** A channel's connection; a connected channel first seen at I/O time was opened before the agent attached. */
     TcpConnection newChannelConnection(Object channel, InetSocketAddress local, InetSocketAddress remote, boolean accepted, boolean preexisting) {
         TcpConnection c = new TcpConnection(this, local, remote, accepted, preexisting);
-        TcpConnection raced;
-        synchronized (connections) {
-            raced = connections.putIfAbsent(channel, c);
-        }
+        TcpConnection raced = connections.putIfAbsent(channel, c);
         return raced != null ? raced : c;
     }
 
