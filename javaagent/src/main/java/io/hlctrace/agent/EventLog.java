@@ -145,7 +145,6 @@ public final class EventLog {
     private void run() {
         StringBuilder sb = new StringBuilder(512);
         long next = 1;
-        long reported = 0;
         boolean failStopped = false; // as last seen by this thread, for the messages on stderr
         try {
             while (true) {
@@ -165,6 +164,7 @@ public final class EventLog {
                     // clock tick and its field stores (or inside a non-blocking write): it comes soon
                     flushLines();
                     if (closing) {
+                        if (next > stamper.claimedTotal() && stamper.reportLost()) continue; // the last losses, before the file ends
                         if (next > stamper.claimedTotal()) {
                             finished = true;
                             return;
@@ -186,8 +186,7 @@ public final class EventLog {
                     // the ring holds far more than 10 ms of events
                     LockSupport.parkNanos(10_000_000L);
                 }
-                long lostNow = stamper.lostTotal();
-                if (lostNow > reported && stamper.logDrop(lostNow - reported)) reported = lostNow;
+                stamper.reportLost();
                 if (stamper.refusesWhenUnhealthy()) failStopped = reportFailStop(failStopped);
             }
         } catch (IOException | RuntimeException e) {

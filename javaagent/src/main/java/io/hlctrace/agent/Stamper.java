@@ -38,6 +38,8 @@ public final class Stamper {
         boolean withheld;
         /** The max-offset guard refused the remote HLC of this receive. */
         boolean refused;
+        /** Claimed when the ring was full: counted as lost once bytes went out ({@link #sent}), not before. */
+        boolean lost;
     }
 
     /**
@@ -90,6 +92,8 @@ public final class Stamper {
     private volatile long withheld;
     private volatile long refused;
     private volatile long spareMsg;
+    /** Of the lost events, how many a drop event reported (the writer thread's). */
+    private long lostReported;
     /** Of the withheld events, how many a drop event reported; guarded by {@link #withheldLock}. */
     private long withheldReported;
     private final Object withheldLock = new Object();
@@ -171,11 +175,12 @@ public final class Stamper {
                 old = seen;
             }
             if (l == null) {
+                out.lost = false; // not logged at all: nothing is lost
                 c = -1;
                 break;
             }
             if (c - l.consumed >= l.capacity) {
-                LOST.getAndAdd(this, 1L);
+                if (!out.lost) LOST.getAndAdd(this, 1L); // else counted by sent(), if bytes go out
                 c = -1;
                 break;
             }
@@ -242,13 +247,19 @@ public final class Stamper {
             p.msg = message ? messageId(0) : 0;
             return;
         }
+        p.lost = true; // asks stamp() to leave the count of a lost claim to sent()
         long t = p.ticket = stamp(0, EventLog.SEND, message ? EventLog.HAS_MSG : 0, conn, p);
+        if (t != 0) p.lost = false;
         p.msg = message ? messageId(t) : 0;
     }
 
     /** The kernel took {@code bytes} (> 0) of the pending send; {@code off} < 0 for none (UDP). */
     void sent(PendingSend p, long bytes, long off) {
         p.withheld = false;
+        if (p.lost) {
+            p.lost = false;
+            LOST.getAndAdd(this, 1L);
+        }
         long t = p.ticket;
         if (t == 0) return;
         p.ticket = 0;
@@ -258,6 +269,7 @@ public final class Stamper {
 
     /** Nothing of the pending send went out: no event (its clock tick is simply unused). */
     void notSent(PendingSend p) {
+        p.lost = false; // a write that took nothing is no event, so it is no lost event either
         if (p.withheld) {
             p.withheld = false;
             synchronized (withheldLock) {
@@ -331,8 +343,19 @@ public final class Stamper {
         lifecycle(kind, connOrInfo);
     }
 
-    /** The writer's report of lost events; false when the ring is full again (reported later). */
-    boolean logDrop(long count) {
+    /**
+     * The writer's report of the events lost to a full ring that no drop event reported yet; false
+     * when there were none, or when the ring is full again (reported later).
+     */
+    boolean reportLost() {
+        long now = lost;
+        if (now <= lostReported || !logDrop(now - lostReported)) return false;
+        lostReported = now;
+        return true;
+    }
+
+    /** A drop event for {@code count} lost events; false when the ring is full. */
+    private boolean logDrop(long count) {
         EventLog l = log;
         if (claimed - l.consumed >= l.capacity) return false; // not counted: it is this report itself
         long t = stamp(0, EventLog.DROP, 0, null, new PendingSend());
