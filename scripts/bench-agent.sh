@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The agent benchmark: the same workload with and without -javaagent in one run, printed as ratios.
 #   hlctrace bench agent [ROUNDS] [STREAM_MIB]      (defaults 20000 round trips, 2048 MiB)
+# First line: the event-log writer's CPU per event (EventWriterBench), a ratio against the EventLogLine path.
 # Workloads (javaagent/src/test/java/io/hlctrace/agent/bench/AgentBench.java): 1 KiB ping-pong over
 # java.net.Socket and over a blocking SocketChannel (p50/p99 round trip), the same exchange with
 # both ends on one thread (oneThread-*: no wake-ups, so the agent's CPU cost per round trip shows
@@ -41,6 +42,11 @@ agent_config "$WORK/agent.yml" "$WORK/classcache"
 AGENT="-javaagent:$JAR=$WORK/agent.yml"
 
 echo "hlctrace agent benchmark: $("$JAVA" -version 2>&1 | head -1), $(nproc) cores, $ROUNDS round trips, $MIB MiB streamed, $REPS alternating runs each (best of them)"
+# The event-log writer's CPU per event against the EventLogLine path, same events, same run (this
+# build's classes, not $JAR): under load the writer's time is taken from the application's.
+(cd "$ROOT" && mvn -B -q -pl javaagent dependency:build-classpath -Dmdep.outputFile="$WORK/agent.classpath") > "$WORK/mvn.log" 2>&1 \
+  || { cat "$WORK/mvn.log" >&2; echo "bench-agent: could not resolve the agent's class path (mvn dependency:build-classpath failed, above)" >&2; exit 1; }
+"$JAVA" -cp "$CLASSES:$ROOT/javaagent/target/classes:$(cat "$WORK/agent.classpath")" io.hlctrace.agent.EventWriterBench
 PARTS="${PARTS:-1}"
 for r in $(seq "$REPS"); do
   "$JAVA" -cp "$CLASSES" io.hlctrace.agent.bench.AgentBench "$ROUNDS" "$MIB" > "$WORK/off.$r.txt"

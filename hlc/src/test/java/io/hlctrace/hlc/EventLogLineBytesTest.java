@@ -16,6 +16,15 @@ class EventLogLineBytesTest {
     void decimalIsLongToStringForEdgesAndEveryMagnitude() {
         Random rnd = new Random(3);
         for (long v : EDGES) assertDecimal(v);
+        for (long p = 1; p > 0 && p <= Long.MAX_VALUE / 10 * 10; p *= 10) { // around every power of ten and of two
+            for (long d = -1; d <= 1; d++) {
+                assertDecimal(p + d);
+                assertDecimal(-(p + d));
+            }
+        }
+        for (int bit = 0; bit < 63; bit++) {
+            for (long d = -1; d <= 1; d++) assertDecimal((1L << bit) + d);
+        }
         for (int i = 0; i < 200_000; i++) {
             long v = rnd.nextLong() >> rnd.nextInt(64); // every number of digits, both signs
             assertDecimal(v);

@@ -275,6 +275,13 @@ public final class EventLog {
         return t;
     }
 
+    /** Forgets the formatted lines not yet written, returning their length (the writer benchmark). */
+    int takeBytes() {
+        int n = linesEnd;
+        linesEnd = 0;
+        return n;
+    }
+
     private void flushLines() throws IOException {
         if (linesEnd > 0) out.write(lines, 0, linesEnd);
         linesEnd = 0;
