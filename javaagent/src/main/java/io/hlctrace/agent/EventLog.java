@@ -164,8 +164,8 @@ public final class EventLog {
                     // clock tick and its field stores (or inside a non-blocking write): it comes soon
                     flushLines();
                     if (closing) {
-                        if (next > stamper.claimedTotal() && stamper.reportLost()) continue; // the last losses, before the file ends
                         if (next > stamper.claimedTotal()) {
+                            if (stamper.reportLost()) continue; // the last losses, before the file ends
                             finished = true;
                             return;
                         }

@@ -150,7 +150,8 @@ public final class Stamper {
     /**
      * Ticks the clock (merging {@code remote} unless it is 0 or the guard refuses it) and takes the
      * next ticket; fills the slot's HLC, pt and meta. Returns the ticket, 0 when the event is not
-     * logged (full ring: counted as lost; no log). The HLC goes to {@code out.hlc}. Sets
+     * logged (full ring: counted as lost, or left to {@link #sent} when {@code out.lost} was set by
+     * {@link #claimSend}; no log). The HLC goes to {@code out.hlc}. Sets
      * {@link EventLog#REFUSED} in the meta when the guard refused {@code remote}.
      */
     private long stamp(long remote, byte kind, int flags, Object ref, PendingSend out) {
@@ -198,7 +199,7 @@ public final class Stamper {
         long[] s = l.slots;
         s[b + EventLog.HLC] = hlc;
         s[b + EventLog.PT] = pt;
-        if (shared != null && shared.unhealthy()) flags |= EventLog.UNHEALTHY;
+        if (unhealthyNow()) flags |= EventLog.UNHEALTHY;
         s[b + EventLog.META] = (kind & 0xFF) | (flags & 0xFF) << 8;
         l.ref[l.index(t)] = ref;
         return t;

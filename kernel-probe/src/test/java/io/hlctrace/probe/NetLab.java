@@ -72,13 +72,7 @@ final class NetLab implements AutoCloseable {
      * the cgroup must be joined before), then enters the network namespace.
      */
     Process start(String ns, Path cgroup, String command, Path output) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("sh", "-c",
-                "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec ip netns exec " + ns + " " + command);
-        pb.redirectErrorStream(true);
-        pb.redirectOutput(output.toFile());
-        Process p = pb.start();
-        processes.add(p);
-        return p;
+        return startInCgroup(cgroup, "ip netns exec " + ns + " " + command, output);
     }
 
     /**
@@ -87,8 +81,12 @@ final class NetLab implements AutoCloseable {
      * pins at /sys/fs/bpf that an agent with a {@code bpf:} clock opens.
      */
     Process startWithHostSys(String ns, Path cgroup, String command, Path output) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("sh", "-c",
-                "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec nsenter --net=/run/netns/" + ns + " " + command);
+        return startInCgroup(cgroup, "nsenter --net=/run/netns/" + ns + " " + command, output);
+    }
+
+    /** Runs {@code command} (which enters the namespace) in a shell that joined {@code cgroup} first. */
+    private Process startInCgroup(Path cgroup, String command, Path output) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec " + command);
         pb.redirectErrorStream(true);
         pb.redirectOutput(output.toFile());
         Process p = pb.start();
