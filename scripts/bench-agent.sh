@@ -66,7 +66,7 @@ run_ms() { # wall time in ms of one JVM that opens one connection
   echo $(( (e - s) / 1000000 ))
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# cold: the first JVM of a new agent jar (empty class cache: Byte Buddy builds the hooks); warm: the
+# cold: the first JVM of a new agent jar (empty class cache: the hooks are woven); warm: the
 # JVMs after it (hooked classes from the cache). Agent and plain runs alternate, so both see the same load.
 : > "$WORK/s_off"; : > "$WORK/s_cold"; : > "$WORK/s_warm"
 for i in 1 2 3; do

@@ -1,37 +1,11 @@
 package io.hlctrace.agent;
 
-import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
-import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
-import static net.bytebuddy.matcher.ElementMatchers.takesNoArguments;
-
-import java.io.File;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
-import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.hlctrace.agent.advice.AdaptorReadAdvice;
-import io.hlctrace.agent.advice.AdaptorWriteAdvice;
-import io.hlctrace.agent.advice.ChannelGatherWriteAdvice;
-import io.hlctrace.agent.advice.ChannelLifecycleAdvice;
-import io.hlctrace.agent.advice.ChannelReadAdvice;
-import io.hlctrace.agent.advice.ChannelScatterReadAdvice;
-import io.hlctrace.agent.advice.ChannelWriteAdvice;
-import io.hlctrace.agent.advice.DatagramAdvice;
-import io.hlctrace.agent.advice.FileChannelTransferAdvice;
-import io.hlctrace.agent.advice.ServerSocketAcceptAdvice;
-import io.hlctrace.agent.advice.ServerSocketBindAdvice;
-import io.hlctrace.agent.advice.ServerSocketCloseAdvice;
-import io.hlctrace.agent.advice.SocketCloseAdvice;
-import io.hlctrace.agent.advice.SocketConnectAdvice;
-import io.hlctrace.agent.advice.SocketInputAvailableAdvice;
-import io.hlctrace.agent.advice.SocketInputReadAdvice;
-import io.hlctrace.agent.advice.SocketOutputWriteAdvice;
-import io.hlctrace.agent.advice.UncoveredApiAdvice;
 import io.hlctrace.hlc.ExecutorClockFile;
 import io.hlctrace.hlc.ExecutorClockState;
 import io.hlctrace.hlc.HlcTimestamp;
@@ -39,10 +13,8 @@ import io.hlctrace.hlc.HybridLogicalClock;
 import io.hlctrace.hlc.PhysicalClock;
 import io.hlctrace.hlc.SkewedPhysicalClock;
 import io.hlctrace.hlc.SystemPhysicalClock;
-import net.bytebuddy.asm.Advice;
-import net.bytebuddy.dynamic.ClassFileLocator;
 
-/** Starts the agent: config, clock, event log, port registry, then the Byte Buddy hooks. */
+/** Starts the agent: config, clock, event log, port registry, then the hooks. */
 public final class Agent {
     public static final String VERSION = "0.1.0";
 
@@ -71,7 +43,7 @@ public final class Agent {
         if (setup.configError == null && setup.failure == null) {
             try {
                 preload(jar);
-                install(inst, Path.of(jar).toFile(), classCacheDir(setup.config, Path.of(jar)));
+                install(inst, classCacheDir(setup.config, Path.of(jar)));
             } catch (Exception | LinkageError e) {
                 hookFailure = e;
             }
@@ -258,15 +230,15 @@ public final class Agent {
     }
 
     /**
-     * Loads every class of the agent (not the shaded Byte Buddy and SnakeYAML) and the JDK classes the
-     * hooks use, so no class loading happens inside advice: that would pin a virtual thread, and
-     * could recurse into a hooked class being loaded.
+     * Loads every class of the agent (not the weaver, the shaded ASM and SnakeYAML: only a class
+     * cache miss needs them) and the JDK classes the hooks use, so no class loading happens inside
+     * a hook: that would pin a virtual thread, and could recurse into a hooked class being loaded.
      */
     private static void preload(String jar) throws IOException, ClassNotFoundException {
         try (java.util.jar.JarFile jf = new java.util.jar.JarFile(jar)) {
             for (java.util.jar.JarEntry e : java.util.Collections.list(jf.entries())) {
                 String n = e.getName();
-                if (!n.endsWith(".class") || n.contains("/shaded/bytebuddy/") || n.contains("/shaded/snakeyaml/") || n.contains("/advice/")) continue;
+                if (!n.endsWith(".class") || n.contains("/shaded/asm/") || n.contains("/shaded/snakeyaml/") || n.startsWith("io/hlctrace/agent/HookWeaver")) continue;
                 if (!n.startsWith("io/hlctrace/agent/")) continue;
                 Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, null);
             }
@@ -279,7 +251,7 @@ public final class Agent {
                 Stamper.class, HybridLogicalClock.class, HlcTimestamp.class}) {
             Class.forName(c.getName(), true, null);
         }
-        NioHooks.bypass(); // initialises this thread's flag, and the ThreadLocal machinery, outside any advice
+        NioHooks.bypass(); // initialises this thread's flag, and the ThreadLocal machinery, outside any hook
         byte[] probe = new byte[Frame.HEADER_SIZE];
         Frame.writeHeader(probe, 0, 1, 1, 1);
         if (Frame.validate(probe, 0) != null) throw new IllegalStateException("frame codec self-check failed");
@@ -335,20 +307,11 @@ public final class Agent {
         }
     }
 
-    /** The JDK types hooked at start-up (loaded first, then retransformed). */
-    private static final String[] JDK_TYPES = {"java.net.Socket", "java.net.ServerSocket", "java.net.Socket$SocketInputStream",
-            "java.net.Socket$SocketOutputStream", "sun.nio.ch.SocketChannelImpl", "sun.nio.ch.ServerSocketChannelImpl",
-            "sun.nio.ch.DatagramChannelImpl", "sun.nio.ch.FileChannelImpl"};
-    /** APIs whose bytes the agent cannot see: one warning when first used (native transports do their I/O in C). */
-    private static final String[] UNCOVERED_TYPES = {"sun.nio.ch.UnixAsynchronousSocketChannelImpl", "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl",
-            "io.netty.channel.epoll.EpollSocketChannel", "io.netty.channel.epoll.EpollServerSocketChannel", "io.netty.channel.epoll.EpollDatagramChannel",
-            "io.netty.incubator.channel.uring.IOUringSocketChannel", "io.netty.channel.uring.IoUringSocketChannel"};
-
-    private static void install(Instrumentation inst, File jar, Path cacheDir) throws IOException {
+    private static void install(Instrumentation inst, Path cacheDir) throws IOException {
         long tInstall = System.nanoTime();
         // Load the hooked JDK types now: they are retransformed, never transformed while being
-        // defined (resolving an advice class then could load the type again: ClassCircularityError)
-        for (String name : JDK_TYPES) {
+        // defined (resolving a hook's class then could load the type again: ClassCircularityError)
+        for (String name : HookTable.JDK_TYPES) {
             try {
                 Class.forName(name, false, null);
             } catch (ClassNotFoundException e) {
@@ -365,18 +328,7 @@ public final class Agent {
         } catch (ReflectiveOperationException | RuntimeException e) {
             warn("the socket adaptor streams of SocketChannel.socket() cannot be traced (" + e + ")");
         }
-        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(JDK_TYPES));
-        names.addAll(java.util.List.of(UNCOVERED_TYPES));
-        HookTransformer hooks = new HookTransformer(names, new HookTransformer.AdviceSource() {
-            @Override
-            public void addTo(HookTransformer t) {
-                try {
-                    buildAdvice(t, jar);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        }, cacheDir);
+        HookTransformer hooks = new HookTransformer(cacheDir);
         // only the hooked types pass through the transformer: those loaded already are retransformed
         // (and nothing else is), the others (asynchronous channels, Netty) when they are first loaded
         java.util.List<Class<?>> loaded = new java.util.ArrayList<>();
@@ -405,67 +357,6 @@ public final class Agent {
         if (Boolean.getBoolean("hlctrace.agent.debug")) {
             System.err.printf("hlctrace agent: hooks: %d types retransformed in %d ms (class cache %s: %d hits, %d misses; failed: %s)%n",
                     loaded.size(), (System.nanoTime() - tInstall) / 1_000_000, cacheDir, hooks.cacheHits, hooks.cacheMisses, hooks.failures());
-        }
-    }
-
-    /** Byte Buddy's part: the advice of every hook (only when a hooked class is not in the class cache). */
-    private static void buildAdvice(HookTransformer hooks, File jar) throws IOException {
-        ClassFileLocator locator = ClassFileLocator.ForJarFile.of(jar);
-        Advice read = Advice.to(SocketInputReadAdvice.class, locator);
-        Advice available = Advice.to(SocketInputAvailableAdvice.class, locator);
-        Advice write = Advice.to(SocketOutputWriteAdvice.class, locator);
-        Advice connect = Advice.to(SocketConnectAdvice.class, locator);
-        Advice close = Advice.to(SocketCloseAdvice.class, locator);
-        Advice accept = Advice.to(ServerSocketAcceptAdvice.class, locator);
-        Advice bind = Advice.to(ServerSocketBindAdvice.class, locator);
-        Advice serverClose = Advice.to(ServerSocketCloseAdvice.class, locator);
-        Advice uncovered = Advice.to(UncoveredApiAdvice.class, locator);
-        Advice chRead = Advice.to(ChannelReadAdvice.class, locator);
-        Advice chScatter = Advice.to(ChannelScatterReadAdvice.class, locator);
-        Advice chWrite = Advice.to(ChannelWriteAdvice.class, locator);
-        Advice chGather = Advice.to(ChannelGatherWriteAdvice.class, locator);
-        Advice adRead = Advice.to(AdaptorReadAdvice.class, locator);
-        Advice adWrite = Advice.to(AdaptorWriteAdvice.class, locator);
-        Advice chConnect = Advice.to(ChannelLifecycleAdvice.Connect.class, locator);
-        Advice chBlockingConnect = Advice.to(ChannelLifecycleAdvice.BlockingConnect.class, locator);
-        Advice chAccepted = Advice.to(ChannelLifecycleAdvice.Accepted.class, locator);
-        Advice chClose = Advice.to(ChannelLifecycleAdvice.Close.class, locator);
-        Advice chBind = Advice.to(ChannelLifecycleAdvice.Bind.class, locator);
-        Advice udpSend = Advice.to(DatagramAdvice.Send.class, locator);
-        Advice udpReceive = Advice.to(DatagramAdvice.Receive.class, locator);
-        Advice udpBind = Advice.to(DatagramAdvice.Bind.class, locator);
-        Advice transferTo = Advice.to(FileChannelTransferAdvice.To.class, locator);
-        Advice transferFrom = Advice.to(FileChannelTransferAdvice.From.class, locator);
-        hooks.add("java.net.Socket$SocketInputStream", read.on(named("read").and(takesArguments(byte[].class, int.class, int.class))));
-        hooks.add("java.net.Socket$SocketInputStream", available.on(named("available").and(takesNoArguments())));
-        hooks.add("java.net.Socket$SocketOutputStream", write.on(named("write").and(takesArguments(byte[].class, int.class, int.class))));
-        hooks.add("java.net.Socket", connect.on(named("connect").and(takesArguments(SocketAddress.class, int.class))));
-        hooks.add("java.net.Socket", close.on(named("close").and(takesNoArguments())));
-        hooks.add("java.net.ServerSocket", accept.on(named("implAccept").and(takesArguments(java.net.Socket.class))));
-        hooks.add("java.net.ServerSocket", bind.on(named("bind").and(takesArguments(SocketAddress.class, int.class))));
-        hooks.add("java.net.ServerSocket", serverClose.on(named("close").and(takesNoArguments())));
-        String channel = "sun.nio.ch.SocketChannelImpl";
-        hooks.add(channel, chRead.on(named("read").and(takesArguments(ByteBuffer.class))));
-        hooks.add(channel, chScatter.on(named("read").and(takesArguments(ByteBuffer[].class, int.class, int.class))));
-        hooks.add(channel, chWrite.on(named("write").and(takesArguments(ByteBuffer.class))));
-        hooks.add(channel, chGather.on(named("write").and(takesArguments(ByteBuffer[].class, int.class, int.class))));
-        hooks.add(channel, adRead.on(named("blockingRead").and(takesArguments(byte[].class, int.class, int.class, long.class))));
-        hooks.add(channel, adWrite.on(named("blockingWriteFully").and(takesArguments(byte[].class, int.class, int.class))));
-        hooks.add(channel, chConnect.on(named("connect").and(takesArguments(SocketAddress.class)).or(named("finishConnect").and(takesNoArguments()))));
-        hooks.add(channel, chBlockingConnect.on(named("blockingConnect").and(takesArguments(SocketAddress.class, long.class))));
-        hooks.add(channel, chAccepted.on(isConstructor().and(takesArguments(4))));
-        hooks.add(channel, chClose.on(named("implCloseSelectableChannel").and(takesNoArguments())));
-        hooks.add("sun.nio.ch.ServerSocketChannelImpl", chBind.on(named("bind").and(takesArguments(SocketAddress.class, int.class))));
-        String datagram = "sun.nio.ch.DatagramChannelImpl";
-        hooks.add(datagram, udpSend.on(named("send").and(takesArguments(java.io.FileDescriptor.class, ByteBuffer.class, java.net.InetSocketAddress.class))));
-        hooks.add(datagram, udpReceive.on(named("receive").and(takesArguments(ByteBuffer.class, boolean.class))));
-        hooks.add(datagram, uncovered.on(named("read").and(takesArguments(ByteBuffer.class)).or(named("write").and(takesArguments(ByteBuffer.class)))));
-        hooks.add(datagram, udpBind.on(named("bind").and(takesArguments(SocketAddress.class)).and(net.bytebuddy.matcher.ElementMatchers.returns(
-                named("java.nio.channels.DatagramChannel")))));
-        hooks.add("sun.nio.ch.FileChannelImpl", transferTo.on(named("transferTo").and(takesArguments(long.class, long.class, java.nio.channels.WritableByteChannel.class))));
-        hooks.add("sun.nio.ch.FileChannelImpl", transferFrom.on(named("transferFrom").and(takesArguments(java.nio.channels.ReadableByteChannel.class, long.class, long.class))));
-        for (String type : UNCOVERED_TYPES) {
-            hooks.add(type, uncovered.on(isConstructor()));
         }
     }
 

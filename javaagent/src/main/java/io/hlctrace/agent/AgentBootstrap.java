@@ -5,7 +5,7 @@ import java.util.jar.JarFile;
 
 /**
  * The Premain-Class / Agent-Class: deliberately tiny. It puts the agent jar on the bootstrap class
- * path (the advice inlined into java.net classes must resolve the hooks from the bootstrap loader)
+ * path (the calls woven into java.net classes must resolve the hooks from the bootstrap loader)
  * and starts {@code Agent} from there, so hooks and agent share one copy of every class.
  */
 public final class AgentBootstrap {

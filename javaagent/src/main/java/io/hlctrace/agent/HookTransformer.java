@@ -3,53 +3,25 @@ package io.hlctrace.agent;
 import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import net.bytebuddy.ClassFileVersion;
-import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.ClassFileLocator;
-import net.bytebuddy.dynamic.scaffold.TypeInitializer;
-import net.bytebuddy.implementation.Implementation;
-import net.bytebuddy.implementation.auxiliary.AuxiliaryType;
-import net.bytebuddy.jar.asm.ClassReader;
-import net.bytebuddy.jar.asm.ClassVisitor;
-import net.bytebuddy.jar.asm.ClassWriter;
-import net.bytebuddy.pool.TypePool;
-
 /**
- * Applies the hooks' Byte Buddy {@code Advice} to exactly the named types, as ASM visitors over the
- * class file, without Byte Buddy's AgentBuilder: no matcher runs for any other class the JVM loads
- * (a string lookup and out), and none of AgentBuilder's machinery (its generated transformer class,
- * redefinition strategies, listeners, type builders) is loaded at start-up. The advice only adds
- * code inside existing methods, so the class format never changes, as retransformation requires.
+ * Applies the hooks of {@link HookTable} to exactly the named types: every other class the JVM
+ * loads is answered with a string lookup. The weaving ({@link HookWeaver}, ASM) only adds code
+ * inside existing methods, so the class format never changes, as retransformation requires.
  *
  * <p>The result for a given class file is cached on disk ({@code classCache}), keyed by the class
  * file's length and checksums and by the agent jar: a later JVM of the same JDK takes the hooked
- * classes from there and never loads Byte Buddy at all, which is most of the agent's start-up.
+ * classes from there and never loads ASM at all.
  */
 final class HookTransformer implements ClassFileTransformer {
-    /** Builds the advice (Byte Buddy's part of the start-up), only when a class is not cached. */
-    interface AdviceSource {
-        void addTo(HookTransformer t);
-    }
-
-    /** Internal names (a/b/C) of the hooked types. */
-    private final java.util.Set<String> hooked = new java.util.HashSet<>();
-    /** Internal name to the advice wrappers of that type; built on the first cache miss. */
-    private final Map<String, List<AsmVisitorWrapper>> hooks = new HashMap<>();
     private final Map<String, String> failures = new java.util.concurrent.ConcurrentHashMap<>();
-    private final AdviceSource source;
     private volatile java.nio.file.Path cacheDir; // null: no cache
-    private boolean built;
     int cacheHits;
     int cacheMisses;
 
-    HookTransformer(java.util.Collection<String> typeNames, AdviceSource source, java.nio.file.Path cacheDir) {
-        for (String n : typeNames) hooked.add(n.replace('.', '/'));
-        this.source = source;
+    HookTransformer(java.nio.file.Path cacheDir) {
         this.cacheDir = cacheDir;
     }
 
@@ -58,27 +30,12 @@ final class HookTransformer implements ClassFileTransformer {
         cacheDir = null;
     }
 
-    void add(String typeName, AsmVisitorWrapper wrapper) {
-        String key = typeName.replace('.', '/');
-        List<AsmVisitorWrapper> list = hooks.get(key);
-        if (list == null) hooks.put(key, list = new ArrayList<>());
-        list.add(wrapper);
-    }
-
     boolean hooks(String typeName) {
-        return hooked.contains(typeName.replace('.', '/'));
+        return HookTable.of(typeName.replace('.', '/')) != null;
     }
 
     /** Why a type could not be instrumented, by type name (empty when all went well). */
     Map<String, String> failures() { return failures; }
-
-    private synchronized List<AsmVisitorWrapper> wrappers(String internalName) {
-        if (!built) {
-            built = true;
-            source.addTo(this);
-        }
-        return hooks.get(internalName);
-    }
 
     /**
      * The cache file of a class file: name, length and two checksums of its canonical form. The
@@ -167,7 +124,8 @@ final class HookTransformer implements ClassFileTransformer {
     @Override
     public byte[] transform(ClassLoader loader, String className, Class<?> redefined, ProtectionDomain pd, byte[] classFile) {
         if (className == null) return null;
-        if (!hooked.contains(className)) return null;
+        List<HookTable.Hook> hooks = HookTable.of(className);
+        if (hooks == null) return null;
         try {
             java.nio.file.Path dir = cacheDir;
             java.nio.file.Path cached = dir == null ? null : cacheFile(dir, className, classFile);
@@ -180,10 +138,15 @@ final class HookTransformer implements ClassFileTransformer {
                     cacheMisses++;
                 }
             }
-            List<AsmVisitorWrapper> wrappers = wrappers(className);
-            if (wrappers == null) return null;
-            byte[] result = apply(loader, className, redefined, classFile, wrappers);
-            if (cached != null) store(cached, result);
+            List<HookTable.Hook> unmatched = new ArrayList<>();
+            byte[] result = HookWeaver.weave(classFile, hooks, unmatched);
+            for (HookTable.Hook h : unmatched) {
+                // a JDK whose method changed: say which messages go untraced, rather than nothing
+                failures.put(h.toString(), "no such method");
+                Agent.warn("hook " + h + " found no such method in this JDK; what passes through it is not traced");
+            }
+            // not cached with a hook missing: every JVM then says so
+            if (cached != null && unmatched.isEmpty()) store(cached, result);
             return result;
         } catch (Throwable t) {
             // the JVM would swallow it: the type stays as it was, and the agent says so
@@ -203,31 +166,5 @@ final class HookTransformer implements ClassFileTransformer {
         } catch (java.io.IOException | RuntimeException e) {
             // the cache only saves time: without it the next JVM builds the class again
         }
-    }
-
-    private static byte[] apply(ClassLoader loader, String className, Class<?> redefined, byte[] classFile, List<AsmVisitorWrapper> wrappers) {
-        ClassFileLocator locator = new ClassFileLocator.Compound(ClassFileLocator.Simple.of(className.replace('/', '.'), classFile),
-                ClassFileLocator.ForClassLoader.of(loader));
-        TypePool pool = TypePool.Default.WithLazyResolution.of(locator);
-        TypeDescription type = redefined != null ? TypeDescription.ForLoadedType.of(redefined) : pool.describe(className.replace('/', '.')).resolve();
-        int writerFlags = 0;
-        int readerFlags = 0;
-        for (AsmVisitorWrapper w : wrappers) {
-            writerFlags = w.mergeWriter(writerFlags);
-            readerFlags = w.mergeReader(readerFlags);
-        }
-        ClassReader reader = new ClassReader(classFile);
-        ClassWriter writer = new ClassWriter(reader, writerFlags);
-        ClassFileVersion version = ClassFileVersion.ofClassFile(classFile);
-        Implementation.Context.FrameGeneration frames = (readerFlags & ClassReader.EXPAND_FRAMES) != 0
-                ? Implementation.Context.FrameGeneration.EXPAND : Implementation.Context.FrameGeneration.GENERATE;
-        Implementation.Context.ExtractableView context = Implementation.Context.Disabled.Factory.INSTANCE.make(type,
-                new AuxiliaryType.NamingStrategy.Suffixing("hlctrace"), TypeInitializer.None.INSTANCE, version, version, frames);
-        ClassVisitor visitor = writer;
-        for (AsmVisitorWrapper w : wrappers) {
-            visitor = w.wrap(type, visitor, context, pool, type.getDeclaredFields(), type.getDeclaredMethods(), writerFlags, readerFlags);
-        }
-        reader.accept(visitor, readerFlags);
-        return writer.toByteArray();
     }
 }

@@ -13,12 +13,13 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 
 /**
- * Entry points for the advice inlined into sun.nio.ch.SocketChannelImpl and ServerSocketChannelImpl.
+ * Entry points of the calls woven into sun.nio.ch.SocketChannelImpl, ServerSocketChannelImpl and
+ * FileChannelImpl ({@link HookTable}).
  * The agent's own raw reads and writes go through the same public methods with a per-thread bypass
  * mark, so the hooks let them through to the JDK's code.
  */
 public final class NioHooks {
-    public static final long HANDLED = 2;
+    public static final long HANDLED = SocketHooks.HANDLED;
 
     static volatile MethodHandle blockingRead;   // SocketChannelImpl.blockingRead(byte[],int,int,long)
     static volatile MethodHandle blockingWrite;  // SocketChannelImpl.blockingWriteFully(byte[],int,int)
@@ -142,7 +143,7 @@ public final class NioHooks {
     public static long adaptorRead(SocketChannel ch, byte[] b, int off, int len, long nanos) throws IOException {
         AgentRuntime rt = SocketHooks.runtime;
         MethodHandle h = blockingRead;
-        if (rt == null || h == null) return 0;
+        if (rt == null || h == null || bypass()) return 0;
         InputStream raw = new InputStream() {
             @Override
             public int read() { throw new UnsupportedOperationException(); }
@@ -168,7 +169,7 @@ public final class NioHooks {
     public static boolean adaptorWrite(SocketChannel ch, byte[] b, int off, int len) throws IOException {
         AgentRuntime rt = SocketHooks.runtime;
         MethodHandle h = blockingWrite;
-        if (rt == null || h == null) return false;
+        if (rt == null || h == null || bypass()) return false;
         OutputStream raw = new OutputStream() {
             @Override
             public void write(int x) { throw new UnsupportedOperationException(); }
@@ -213,6 +214,11 @@ public final class NioHooks {
         } catch (RuntimeException e) {
             Agent.internalError("channel connect", e);
         }
+    }
+
+    /** The socket adaptor's connect (blockingConnect): connected when it returns. */
+    public static void connected(SocketChannel ch) {
+        connected(ch, true);
     }
 
     public static void closed(SocketChannel ch) {

@@ -7,12 +7,12 @@ import java.net.ServerSocket;
 import java.net.Socket;
 
 /**
- * The static entry points that the advice inlined into java.net classes calls. This class and
+ * The static entry points of the calls woven into java.net classes ({@link HookTable}). This class and
  * everything it reaches live on the bootstrap class path. Each method returns "not handled" while
  * the agent is not running, and then the JDK's own code runs unchanged.
  */
 public final class SocketHooks {
-    /** Added to a handled read's result so that 0 can mean "not handled" (skipOn non-default). */
+    /** Added to a handled call's result so that 0 can mean "not handled" (HookTable's {@code skip}). */
     public static final long HANDLED = 2;
 
     static volatile AgentRuntime runtime;

@@ -48,8 +48,11 @@ public final class UdpHooks {
         ByteBuffer framed;
         int payload;
 
-        /** What DatagramChannelImpl.send sends: the framed copy, or the application's buffer. */
-        public ByteBuffer buffer(ByteBuffer src) { return framed != null ? framed : src; }
+    }
+
+    /** What DatagramChannelImpl.send sends: the framed copy, or the application's buffer. */
+    public static ByteBuffer buffer(UdpSend s, ByteBuffer src) {
+        return s != null && s.framed != null ? s.framed : src;
     }
 
     /** Before a datagram goes out: stamps it; the state to pass to {@link #sent}, or null when off. */
@@ -84,7 +87,7 @@ public final class UdpHooks {
      */
     public static int sent(UdpSend s, int n) {
         AgentRuntime rt = SocketHooks.runtime;
-        if (rt == null) return n;
+        if (rt == null || s == null) return n;
         if (n <= 0) {
             rt.stamper.notSent(s.pending); // would block (or failed): nothing went out
             return n;
@@ -96,15 +99,15 @@ public final class UdpHooks {
         return payload;
     }
 
-    /** Before a receive: a buffer with room for a header too, or null to receive into dst directly. */
+    /** Before a receive: a buffer with room for a header too, or dst itself to receive into it directly. */
     public static ByteBuffer receiveBuffer(ByteBuffer dst) {
-        if (SocketHooks.runtime == null || NioHooks.bypass()) return null;
+        if (SocketHooks.runtime == null || NioHooks.bypass()) return dst;
         return ByteBuffer.allocate(dst.remaining() + Frame.HEADER_SIZE);
     }
 
     /** After a receive into {@code tmp}: strips a valid header, merges, copies the payload into dst. */
     public static int received(DatagramChannel ch, ByteBuffer dst, ByteBuffer tmp, int n, Object sourceSockAddr) {
-        if (n < 0) return n; // IOStatus: nothing received
+        if (tmp == dst || n < 0) return n; // received directly, or IOStatus: nothing received
         AgentRuntime rt = SocketHooks.runtime;
         byte[] b = tmp.array();
         InetSocketAddress from = null;

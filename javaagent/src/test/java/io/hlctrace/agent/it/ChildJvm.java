@@ -39,7 +39,14 @@ final class ChildJvm implements AutoCloseable {
 
     /** Starts Peer with the agent; {@code config} may be null (no config: defaults). */
     static ChildJvm withAgent(Path workDir, Path config, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(JAVA, "-javaagent:" + Path.of(AGENT_JAR).toAbsolutePath() + (config == null ? "" : "=" + config)));
+        return withAgent(workDir, config, List.of(), args);
+    }
+
+    /** Starts Peer with the agent and these options of the JVM. */
+    static ChildJvm withAgent(Path workDir, Path config, List<String> jvmOptions, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(JAVA));
+        cmd.addAll(jvmOptions);
+        cmd.add("-javaagent:" + Path.of(AGENT_JAR).toAbsolutePath() + (config == null ? "" : "=" + config));
         return start(workDir, cmd, args);
     }
 
