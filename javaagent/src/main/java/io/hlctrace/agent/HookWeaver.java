@@ -26,12 +26,11 @@ import org.objectweb.asm.Type;
  * computation, which would need to load classes). The code added at entry branches only to a frame
  * of the method's arguments; values kept for the exit calls go in new local slots past the
  * method's own, added to every frame of the method; the catch-all of an exit that also runs on a
- * throw comes last in the exception table, so the method's own handlers come first.
+ * throw comes last in the exception table, so the method's own handlers come first, and its
+ * returns jump to one exit block past the catch-all's range, so an exit call that throws is not
+ * run a second time by the catch-all.
  */
 final class HookWeaver {
-    /** More than the deepest stack the added code needs on top of the method's own (six slots of arguments, a long, a long). */
-    private static final int EXTRA_STACK = 12;
-
     private HookWeaver() {}
 
     /**
@@ -139,6 +138,11 @@ final class HookWeaver {
         private final Label tryStart = new Label();
         private final Label tryEnd = new Label();
         private final Label handler = new Label();
+        /** With exitOnThrow: where every return goes, past the catch-all's range. */
+        private final Label exitBlock = new Label();
+        private boolean returned;
+        /** The deepest stack the added code needs on top of the method's own. */
+        private final int extraStack;
         private boolean begun;
 
         MethodWeaver(MethodVisitor next, HookTable.Hook hook, String owner, int access, String name, String desc, int maxLocals,
@@ -151,8 +155,11 @@ final class HookWeaver {
             this.args = Type.getArgumentTypes(desc);
             this.returns = Type.getReturnType(desc);
             this.fields = fields;
-            if ("<init>".equals(name) && (hook.enter.length > 0 || hook.exitOnThrow)) {
+            if ("<init>".equals(name) && (hook.enter.length > 0 || hook.exitOnThrow || hook.locals.length > 0)) {
                 throw new IllegalStateException(where + ": a constructor takes only exit calls on its normal returns");
+            }
+            for (HookTable.Call c : hook.enter) {
+                if (c.result.equals("skip") && hook.exit.length > 0) throw new IllegalStateException(where + ": a skipping hook has no exit calls");
             }
             List<Object> frame = new ArrayList<>();
             if (!isStatic) frame.add(owner);
@@ -169,6 +176,24 @@ final class HookWeaver {
                 slot += t.getSize();
             }
             this.scratch = slot;
+            int stack = 0;
+            for (HookTable.Call[] calls : new HookTable.Call[][] {hook.enter, hook.exit}) {
+                for (HookTable.Call c : calls) stack = Math.max(stack, stackOf(c));
+            }
+            this.extraStack = stack;
+        }
+
+        /** Stack slots a call needs: its arguments, or its answer and what a skip compares it with. */
+        private int stackOf(HookTable.Call c) {
+            int args = 0;
+            for (String a : c.args) {
+                if (a.startsWith("arg")) args += this.args[Integer.parseInt(a.substring(3))].getSize();
+                else if (a.startsWith("local")) args += Type.getType(hook.locals[Integer.parseInt(a.substring(5))]).getSize();
+                else if (a.equals("return")) args += returns.getSize();
+                else args += 1;
+            }
+            int answer = c.owner == null ? 0 : Type.getReturnType(c.desc).getSize();
+            return Math.max(args, c.result.equals("skip") ? 3 * answer : answer); // skip: the answer, its copy and a long 0
         }
 
         private static Object frameType(Type t) {
@@ -192,6 +217,7 @@ final class HookWeaver {
 
         /** Loads one named argument of a call. */
         private void load(String arg, boolean zeroReturn) {
+            if (isStatic && (arg.equals("this") || arg.startsWith("field:"))) throw new IllegalStateException(where + ": a static method has no " + arg);
             if (arg.equals("this")) {
                 mv.visitVarInsn(Opcodes.ALOAD, 0);
             } else if (arg.startsWith("arg") || arg.startsWith("local")) {
@@ -289,6 +315,11 @@ final class HookWeaver {
         /** At each return: the exit calls, with the return value kept in the scratch slot. */
         private void exit() {
             if (returns.getSort() != Type.VOID) mv.visitVarInsn(returns.getOpcode(Opcodes.ISTORE), scratch);
+            exitCalls();
+        }
+
+        /** The exit calls, the return value in the scratch slot; leaves it on the stack. */
+        private void exitCalls() {
             for (HookTable.Call c : hook.exit) emit(c, false);
             if (returns.getSort() != Type.VOID) mv.visitVarInsn(returns.getOpcode(Opcodes.ILOAD), scratch);
         }
@@ -320,6 +351,13 @@ final class HookWeaver {
         @Override
         public void visitInsn(int opcode) {
             begin();
+            if (opcode >= Opcodes.IRETURN && opcode <= Opcodes.RETURN && hook.exitOnThrow) {
+                // to the one exit block, past the catch-all's range
+                if (returns.getSort() != Type.VOID) mv.visitVarInsn(returns.getOpcode(Opcodes.ISTORE), scratch);
+                mv.visitJumpInsn(Opcodes.GOTO, exitBlock);
+                returned = true;
+                return;
+            }
             if (opcode >= Opcodes.IRETURN && opcode <= Opcodes.RETURN && hook.exit.length > 0) exit();
             super.visitInsn(opcode);
         }
@@ -328,8 +366,19 @@ final class HookWeaver {
         public void visitMaxs(int maxStack, int maxLocals) {
             begin();
             if (hook.exitOnThrow) {
-                // the exception path: the exit calls with a zero return value, then the exception goes on
                 mv.visitLabel(tryEnd);
+                if (returned) {
+                    mv.visitLabel(exitBlock);
+                    Object[] l = withAddedLocals(initialFrame.length, initialFrame);
+                    if (returns.getSort() != Type.VOID) {
+                        l = java.util.Arrays.copyOf(l, l.length + 1);
+                        l[l.length - 1] = frameType(returns);
+                    }
+                    mv.visitFrame(Opcodes.F_NEW, l.length, l, 0, new Object[0]);
+                    exitCalls();
+                    mv.visitInsn(returns.getOpcode(Opcodes.IRETURN));
+                }
+                // the exception path: the exit calls with a zero return value, then the exception goes on
                 mv.visitLabel(handler);
                 Object[] l = withAddedLocals(initialFrame.length, initialFrame);
                 mv.visitFrame(Opcodes.F_NEW, l.length, l, 1, new Object[] {"java/lang/Throwable"});
@@ -338,7 +387,7 @@ final class HookWeaver {
                 mv.visitVarInsn(Opcodes.ALOAD, scratch);
                 mv.visitInsn(Opcodes.ATHROW);
             }
-            super.visitMaxs(maxStack + EXTRA_STACK, Math.max(maxLocals, scratch + 2));
+            super.visitMaxs(maxStack + extraStack, Math.max(maxLocals, scratch + 2));
         }
 
         // every other instruction only starts the added entry code, if it has not run yet

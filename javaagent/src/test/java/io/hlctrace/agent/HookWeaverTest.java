@@ -37,6 +37,11 @@ class HookWeaverTest {
             Calls.LOG.add("closed");
         }
 
+        public int count(int n) {
+            if (n < 0) return -n;
+            return n;
+        }
+
         /** A loop and a handler of its own: frames the weaver must extend with its locals. */
         public int send(String message, int times) {
             int sum = 0;
@@ -83,6 +88,12 @@ class HookWeaverTest {
             return message.equals("x") ? "3" : message;
         }
 
+        public static int counted(int n) {
+            LOG.add("counted " + n);
+            if (n == 13) throw new IllegalArgumentException("unlucky");
+            return n;
+        }
+
         public static int sent(Object kept, int n) {
             LOG.add(kept + " -> " + n);
             return n + 1000;
@@ -107,6 +118,8 @@ class HookWeaverTest {
                 new HookTable.Call(CALLS, "connected", "(" + T + "ZLjava/lang/String;)V", "void", "this", "return", "arg0")}, false),
             hook("close", "(Z)V", new String[0], new HookTable.Call[0], new HookTable.Call[] {
                 new HookTable.Call(CALLS, "closed", "(" + T + ")V", "void", "this")}, true),
+            hook("count", "(I)I", new String[0], new HookTable.Call[0], new HookTable.Call[] {
+                new HookTable.Call(CALLS, "counted", "(I)I", "return", "return")}, true),
             hook("send", "(Ljava/lang/String;I)I", new String[] {"Ljava/lang/Object;"}, new HookTable.Call[] {
                 new HookTable.Call(CALLS, "sendStart", "(Ljava/lang/String;)Ljava/lang/Object;", "local0", "arg0"),
                 new HookTable.Call(CALLS, "rewrite", "(Ljava/lang/String;)Ljava/lang/String;", "arg0", "arg0")}, new HookTable.Call[] {
@@ -176,6 +189,18 @@ class HookWeaverTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> call(t, "close", new Class<?>[] {boolean.class}, true));
         assertEquals("close failed", e.getMessage(), "the method's own exception goes on");
         assertEquals(List.of("connect up.example true", "connect down.example false", "closed", "close hook", "close hook"), Calls.LOG);
+    }
+
+    @Test
+    void anExitCallThatThrowsRunsOnceAndItsExceptionGoesOn() throws Throwable {
+        Object t = wovenTarget();
+        Calls.LOG.clear();
+        Class<?>[] count = {int.class};
+        assertEquals(5, call(t, "count", count, -5), "either return of the method goes through the exit");
+        assertEquals(7, call(t, "count", count, 7));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> call(t, "count", count, 13));
+        assertEquals("unlucky", e.getMessage());
+        assertEquals(List.of("counted 5", "counted 7", "counted 13"), Calls.LOG, "not caught by the catch-all and run again with 0");
     }
 
     @Test
