@@ -301,6 +301,13 @@ public final class EventLog {
         linesEnd = EventLogLine.writeHex(lines, linesEnd, word);
     }
 
+    /** A field whose part ends with its opening quote, then the word's 16 hex digits and the closing quote. */
+    private void putQuotedHex(byte[] part, long word) {
+        put(part);
+        putHex(word);
+        lines[linesEnd++] = '"';
+    }
+
     /** Decimal, like StringBuilder.append(long); the caller's room() covers it. */
     private void putNum(long v) {
         linesEnd = EventLogLine.writeDecimal(lines, linesEnd, v);
@@ -325,11 +332,7 @@ public final class EventLog {
             put(KIND_PT[k]);
             putNum(pt);
             put(SRC_PART);
-            if ((f & HAS_MSG) != 0) {
-                put(MSG_PART);
-                putHex(msg);
-                lines[linesEnd++] = '"';
-            }
+            if ((f & HAS_MSG) != 0) putQuotedHex(MSG_PART, msg);
             put(CONN_PART);
             put(cj);
             if (k == SEND || k == RECV) {
@@ -343,11 +346,7 @@ public final class EventLog {
                 putNum(off + bytes);
                 lines[linesEnd++] = ']';
             }
-            if ((f & HAS_RHLC) != 0) {
-                put(RHLC_PART);
-                putHex(rhlc);
-                lines[linesEnd++] = '"';
-            }
+            if ((f & HAS_RHLC) != 0) putQuotedHex(RHLC_PART, rhlc);
             if ((f & REFUSED) != 0) put(REFUSED_PART);
             if ((f & UNHEALTHY) != 0) put(UNHEALTHY_PART);
             lines[linesEnd++] = '}';

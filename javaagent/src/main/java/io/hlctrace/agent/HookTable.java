@@ -102,10 +102,6 @@ final class HookTable {
         return new Hook(type, method, desc, NO_LOCALS, NONE, new Call[] {call}, true);
     }
 
-    /** The JDK types hooked at start-up (loaded first, then retransformed). */
-    static final String[] JDK_TYPES = {"java.net.Socket", "java.net.ServerSocket", "java.net.Socket$SocketInputStream",
-            "java.net.Socket$SocketOutputStream", "sun.nio.ch.SocketChannelImpl", "sun.nio.ch.ServerSocketChannelImpl",
-            "sun.nio.ch.DatagramChannelImpl", "sun.nio.ch.FileChannelImpl"};
     /** APIs whose bytes the agent cannot see: one warning when first used (native transports do their I/O in C). */
     static final String[] UNCOVERED_TYPES = {"sun.nio.ch.UnixAsynchronousSocketChannelImpl", "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl",
             "io.netty.channel.epoll.EpollSocketChannel", "io.netty.channel.epoll.EpollServerSocketChannel", "io.netty.channel.epoll.EpollDatagramChannel",
@@ -184,13 +180,22 @@ final class HookTable {
     }
 
     private static final Map<String, List<Hook>> BY_TYPE = new HashMap<>();
+    /** The JDK types hooked at start-up (loaded first, then retransformed): the table's types but the uncovered APIs'. */
+    static final String[] JDK_TYPES;
 
     static {
+        List<String> jdkTypes = new ArrayList<>();
+        List<String> uncovered = List.of(UNCOVERED_TYPES);
         for (Hook h : ALL) {
             List<Hook> list = BY_TYPE.get(h.type);
-            if (list == null) BY_TYPE.put(h.type, list = new ArrayList<>());
+            if (list == null) {
+                BY_TYPE.put(h.type, list = new ArrayList<>());
+                String name = h.type.replace('/', '.');
+                if (!uncovered.contains(name)) jdkTypes.add(name);
+            }
             list.add(h);
         }
+        JDK_TYPES = jdkTypes.toArray(new String[0]);
     }
 
     private HookTable() {}

@@ -159,7 +159,9 @@ final class HookWeaver {
                 throw new IllegalStateException(where + ": a constructor takes only exit calls on its normal returns");
             }
             for (HookTable.Call c : hook.enter) {
-                if (c.result.equals("skip") && hook.exit.length > 0) throw new IllegalStateException(where + ": a skipping hook has no exit calls");
+                if (c.result.equals("skip") && (hook.exit.length > 0 || hook.locals.length > 0)) {
+                    throw new IllegalStateException(where + ": a skipping hook has no exit calls and keeps no locals");
+                }
             }
             List<Object> frame = new ArrayList<>();
             if (!isStatic) frame.add(owner);
@@ -187,10 +189,9 @@ final class HookWeaver {
         private int stackOf(HookTable.Call c) {
             int args = 0;
             for (String a : c.args) {
-                if (a.startsWith("arg")) args += this.args[Integer.parseInt(a.substring(3))].getSize();
-                else if (a.startsWith("local")) args += Type.getType(hook.locals[Integer.parseInt(a.substring(5))]).getSize();
+                if (a.startsWith("arg") || a.startsWith("local")) args += variableType(a).getSize();
                 else if (a.equals("return")) args += returns.getSize();
-                else args += 1;
+                else args += 1; // this, a field (the hooks read references only), a string
             }
             int answer = c.owner == null ? 0 : Type.getReturnType(c.desc).getSize();
             return Math.max(args, c.result.equals("skip") ? 3 * answer : answer); // skip: the answer, its copy and a long 0
@@ -240,18 +241,17 @@ final class HookWeaver {
 
         /** Loads or stores ({@code ILOAD} or {@code ISTORE}, made the type's own) an argument ({@code argN}) or an added local ({@code localN}). */
         private void variable(String ref, int intOpcode) {
-            if (ref.startsWith("arg")) {
-                int i = Integer.parseInt(ref.substring(3));
-                mv.visitVarInsn(args[i].getOpcode(intOpcode), argSlot(i));
-            } else {
-                int i = Integer.parseInt(ref.substring(5));
-                mv.visitVarInsn(Type.getType(hook.locals[i]).getOpcode(intOpcode), localSlot[i]);
-            }
+            mv.visitVarInsn(variableType(ref).getOpcode(intOpcode), variableSlot(ref));
         }
 
-        private int argSlot(int i) {
+        private Type variableType(String ref) {
+            return ref.startsWith("arg") ? args[Integer.parseInt(ref.substring(3))] : Type.getType(hook.locals[Integer.parseInt(ref.substring(5))]);
+        }
+
+        private int variableSlot(String ref) {
+            if (!ref.startsWith("arg")) return localSlot[Integer.parseInt(ref.substring(5))];
             int slot = isStatic ? 0 : 1;
-            for (int k = 0; k < i; k++) slot += args[k].getSize();
+            for (int k = 0, i = Integer.parseInt(ref.substring(3)); k < i; k++) slot += args[k].getSize();
             return slot;
         }
 
@@ -285,7 +285,6 @@ final class HookWeaver {
 
         /** The hook's answer is on the stack: return now (its result) or go on into the method. */
         private void skip(Type answer) {
-            if (hook.locals.length > 0) throw new IllegalStateException(where + ": a skipping hook keeps no locals");
             Label proceed = new Label();
             if (answer.getSort() == Type.LONG) {
                 // 0: run the method; otherwise the result is the answer minus HANDLED
