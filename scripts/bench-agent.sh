@@ -2,6 +2,9 @@
 # The agent benchmark: the same workload with and without -javaagent in one run, printed as ratios.
 #   hlctrace bench agent [ROUNDS] [STREAM_MIB]      (defaults 20000 round trips, 2048 MiB)
 # First line: the event-log writer's CPU per event (EventWriterBench), a ratio against the EventLogLine path.
+# Second line: the per-message floor (ClockFloorBench): what the frame and the executor clock that the
+# issue asks for on every message cost, without syscalls, on one core and with each message crossing
+# between the cores; the end of the output compares them with the 5% budgets of the plain ping-pongs.
 # Workloads (javaagent/src/test/java/io/hlctrace/agent/bench/AgentBench.java): 1 KiB ping-pong over
 # java.net.Socket and over a blocking SocketChannel (p50/p99 round trip), the same exchange with
 # both ends on one thread (oneThread-*: no wake-ups, so the agent's CPU cost per round trip shows
@@ -49,6 +52,10 @@ echo "hlctrace agent benchmark: $("$JAVA" -version 2>&1 | head -1), $(nproc) cor
 (cd "$ROOT" && mvn -B -q -pl javaagent dependency:build-classpath -Dmdep.outputFile="$WORK/agent.classpath") > "$WORK/mvn.log" 2>&1 \
   || { cat "$WORK/mvn.log" >&2; echo "bench-agent: could not resolve the agent's class path (mvn dependency:build-classpath failed, above)" >&2; exit 1; }
 "$JAVA" -cp "$CLASSES:$ROOT/javaagent/target/classes:$(cat "$WORK/agent.classpath")" io.hlctrace.agent.EventWriterBench
+# The floor: what the issue's own requirements cost per message (header and payload in one frame,
+# the executor clock's merge and tick), without syscalls (ClockFloorBench); compared at the end with
+# the 5% budgets of the plain ping-pongs.
+"$JAVA" -Dhlctrace.benchmark.parts=framing+clock -cp "$CLASSES:$ROOT/javaagent/target/classes:$(cat "$WORK/agent.classpath")" io.hlctrace.agent.ClockFloorBench | tee "$WORK/floor.txt"
 PARTS="${PARTS:-1}"
 round() { # $1 = round number: agent off, agent on, and (PARTS) the agent doing part of its work
   local r="$1" part
@@ -143,5 +150,16 @@ awk -v soff="$S_OFF" -v scold="$S_COLD" -v swarm="$S_WARM" '
         printf "%-34s %10.2f %10.2f %14.2f %12.2f\n", keys[k], best("framing", keys[k]) - a, best("clock", keys[k]) - a, best("on", keys[k]) - a, a * 0.05
       }
     }
-  }' "$WORK/all.txt"
+    # the floor against the budget of the plain round trip it belongs to: one core, the one-thread
+    # ping-pong; across the cores, the two-thread one (whose threads the scheduler may also put on one core)
+    if (floorOne != "") {
+      a = best("off", "oneThread-socket p50_us")
+      printf "\nthe floor (first lines): the header, the payload copy and the executor clock, without the log, add per round trip\n"
+      printf "  on one core:       %4d ns, against a 5%% budget of %3d ns (plain one-thread Socket ping-pong p50 x 0.05): %.2f x the budget\n", floorOne, a * 50, floorOne / (a * 50)
+      a = best("off", "pingpong-socket p50_us")
+      if (a > 3 * best("on", "pingpong-socket p50_us")) print "  across the cores:  no budget to compare with, every plain two-thread Socket ping-pong run had late wake-ups"
+      else printf "  across the cores:  %4d ns, against a 5%% budget of %3d ns (plain two-thread Socket ping-pong p50 x 0.05): %.2f x the budget\n", floorAcross, a * 50, floorAcross / (a * 50)
+    }
+  }' floorOne="$(sed -n 's/.*on one core: framing +[0-9]*, framing+clock +\([0-9]*\).*/\1/p' "$WORK/floor.txt")" \
+     floorAcross="$(sed -n 's/.*cores (.*framing+clock +\([0-9]*\).*/\1/p' "$WORK/floor.txt")" "$WORK/all.txt"
 echo "events logged by the agent runs: $(cat "$WORK"/logs/*.jsonl | wc -l), dropped: $(grep -ho '"dropped":[0-9]*' "$WORK"/logs/*.jsonl | awk -F: '{s+=$2} END {print s+0}')"
