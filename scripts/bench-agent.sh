@@ -51,12 +51,16 @@ echo "hlctrace agent benchmark: $("$JAVA" -version 2>&1 | head -1), $(nproc) cor
 # build's classes, not $JAR): under load the writer's time is taken from the application's.
 (cd "$ROOT" && mvn -B -q -pl javaagent dependency:build-classpath -Dmdep.outputFile="$WORK/agent.classpath") > "$WORK/mvn.log" 2>&1 \
   || { cat "$WORK/mvn.log" >&2; echo "bench-agent: could not resolve the agent's class path (mvn dependency:build-classpath failed, above)" >&2; exit 1; }
-"$JAVA" -cp "$CLASSES:$ROOT/javaagent/target/classes:$(cat "$WORK/agent.classpath")" io.hlctrace.agent.EventWriterBench
+BENCH_CP="$CLASSES:$ROOT/javaagent/target/classes:$(cat "$WORK/agent.classpath")"
+"$JAVA" -cp "$BENCH_CP" io.hlctrace.agent.EventWriterBench
 # The floor: what the issue's own requirements cost per message (header and payload in one frame,
 # the executor clock's merge and tick), without syscalls (ClockFloorBench); compared at the end with
 # the 5% budgets of the plain ping-pongs.
-"$JAVA" -Dhlctrace.benchmark.parts=framing+clock -cp "$CLASSES:$ROOT/javaagent/target/classes:$(cat "$WORK/agent.classpath")" io.hlctrace.agent.ClockFloorBench | tee "$WORK/floor.txt"
+"$JAVA" -Dhlctrace.benchmark.parts=framing+clock -cp "$BENCH_CP" io.hlctrace.agent.ClockFloorBench | tee "$WORK/floor.txt"
 PARTS="${PARTS:-1}"
+tagged() { # $1 = the runs' file prefix, $2 = the tag put in front of each of their lines
+  cat "$WORK/$1".*.txt | sed "s/^/$2 /"
+}
 round() { # $1 = round number: agent off, agent on, and (PARTS) the agent doing part of its work
   local r="$1" part
   "$JAVA" -cp "$CLASSES" io.hlctrace.agent.bench.AgentBench "$ROUNDS" "$MIB" > "$WORK/off.$r.txt"
@@ -72,8 +76,7 @@ round() { # $1 = round number: agent off, agent on, and (PARTS) the agent doing 
 # true while a two-thread ping-pong p50 has no ratio: every run of one side so far had a late
 # wake-up (this VM's idle vCPUs now and then wake a sleeping thread some 60 us late, for minutes)
 late_wakeups() {
-  cat "$WORK"/off.*.txt | sed 's/^/off /' > "$WORK/sofar.txt"
-  cat "$WORK"/on.*.txt | sed 's/^/on /' >> "$WORK/sofar.txt"
+  { tagged off off; tagged on on; } > "$WORK/sofar.txt"
   awk '$2 ~ /^pingpong-/ { split($3, kv, "="); k = $1 " " $2; if (!(k in best) || kv[2] + 0 < best[k]) best[k] = kv[2] + 0 }
     END { for (k in best) { split(k, p, " "); o = best["off " p[2]]; n = best["on " p[2]]; if (o > 3 * n || n > 3 * o) bad = 1 } exit bad ? 0 : 1 }' "$WORK/sofar.txt"
 }
@@ -111,12 +114,11 @@ S_OFF=$(median < "$WORK/s_off")
 S_COLD=$(median < "$WORK/s_cold")
 S_WARM=$(median < "$WORK/s_warm")
 
-cat "$WORK"/off.*.txt | sed 's/^/off /' > "$WORK/all.txt"
-cat "$WORK"/on.*.txt | sed 's/^/on /' >> "$WORK/all.txt"
-if [ "$PARTS" != 0 ]; then
-  cat "$WORK"/framing.*.txt | sed 's/^/framing /' >> "$WORK/all.txt"
-  cat "$WORK"/framing+clock.*.txt | sed 's/^/clock /' >> "$WORK/all.txt"
-fi
+{
+  tagged off off
+  tagged on on
+  if [ "$PARTS" != 0 ]; then tagged framing framing; tagged framing+clock clock; fi
+} > "$WORK/all.txt"
 awk -v soff="$S_OFF" -v scold="$S_COLD" -v swarm="$S_WARM" '
   # best of the runs: the lowest latency, the highest throughput. An idle 2-core VM wakes a sleeping
   # thread late now and then (a whole run of plain ping-pong came out at a 60 us p50), so the
@@ -127,14 +129,15 @@ awk -v soff="$S_OFF" -v scold="$S_COLD" -v swarm="$S_WARM" '
     for (i = 2; i <= n; i++) if (key ~ /MBps/ ? a[i] + 0 > b + 0 : a[i] + 0 < b + 0) b = a[i]
     return b
   }
+  # no ratio when every run of one side had a late wake-up (a ~60 us p50 on this VM)
+  function lateWakeups(a, b) { return a > 3 * b || b > 3 * a }
   { for (i = 3; i <= NF; i++) { split($i, kv, "="); vals[$1 " " $2 " " kv[1]] = vals[$1 " " $2 " " kv[1]] " " kv[2] } }
   END {
     printf "%-34s %12s %12s %8s\n", "metric (best of runs)", "agent off", "agent on", "on/off"
     n = split("pingpong-socket p50_us,pingpong-socket p99_us,pingpong-nio p50_us,pingpong-nio p99_us,oneThread-socket p50_us,oneThread-nio p50_us,loops-nio mean_us,stream-socket MBps", keys, ",")
     for (k = 1; k <= n; k++) {
       a = best("off", keys[k]); b = best("on", keys[k])
-      # a side whose every run had a late wake-up (a ~60 us p50 on this VM) gives no ratio
-      if (keys[k] ~ /p50/ && (a > 3 * b || b > 3 * a)) printf "%-34s %12.2f %12.2f %8s  (no ratio: every run of one side had late wake-ups; run again)\n", keys[k], a, b, "n/a"
+      if (keys[k] ~ /p50/ && lateWakeups(a, b)) printf "%-34s %12.2f %12.2f %8s  (no ratio: every run of one side had late wake-ups; run again)\n", keys[k], a, b, "n/a"
       else printf "%-34s %12.2f %12.2f %8.3f\n", keys[k], a, b, b / a
     }
     printf "%-34s %12d %12d %8s  (added %d ms)\n", "startup_ms cold (empty class cache)", soff, scold, "", scold - soff

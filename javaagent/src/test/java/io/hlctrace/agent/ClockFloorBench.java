@@ -30,8 +30,8 @@ import io.hlctrace.hlc.SystemPhysicalClock;
  * threads). The rounds alternate the modes, and the best round of each is reported.
  */
 public final class ClockFloorBench {
-    private static final int HANDOFF = 0, FRAMING = 1, CLOCK = 2;
-    private static final String[] NAMES = {"hand-off", "framing", "framing+clock"};
+    /** The modes: hand-off only, + framing, + framing and clock. */
+    private static final int HANDOFF = 0, FRAMING = 1, CLOCK = 2, MODES = 3;
     private static final int PAYLOAD = 1024;
 
     /** Whose turn it is: hop h belongs to thread h % 2. */
@@ -53,9 +53,9 @@ public final class ClockFloorBench {
             Stamper stamper = new Stamper(shared.hlcCell(), shared.physicalClock(new CalibratedSystemClock(SystemPhysicalClock.INSTANCE)),
                     Duration.ofMillis(500), shared, AgentConfig.FailMode.MARK_UNHEALTHY);
             // [mode][round]: wall time of the hops handed between two threads, and of the same hops on one thread
-            long[][] across = new long[NAMES.length][rounds], oneCore = new long[NAMES.length][rounds];
+            long[][] across = new long[MODES][rounds], oneCore = new long[MODES][rounds];
             for (int r = -2; r < rounds; r++) { // two warm-up rounds
-                for (int mode = 0; mode < NAMES.length; mode++) {
+                for (int mode = 0; mode < MODES; mode++) {
                     long a = handedOff(stamper, mode, hops), o = oneThread(stamper, mode, hops);
                     if (r >= 0) {
                         across[mode][r] = a;
@@ -75,8 +75,8 @@ public final class ClockFloorBench {
 
     /** A round trip is two hops: the best round of each mode, in ns per round trip. */
     private static double[] bestPerRoundTrip(long[][] nanos, int hops) {
-        double[] best = new double[nanos.length];
-        for (int mode = 0; mode < nanos.length; mode++) best[mode] = Arrays.stream(nanos[mode]).min().getAsLong() * 2.0 / hops;
+        double[] best = new double[MODES];
+        for (int mode = 0; mode < MODES; mode++) best[mode] = Arrays.stream(nanos[mode]).min().getAsLong() * 2.0 / hops;
         return best;
     }
 
@@ -94,18 +94,11 @@ public final class ClockFloorBench {
 
     /** Wall time of {@code hops} hops on this thread: both ends of the exchange on one core. */
     private static long oneThread(Stamper stamper, int mode, int hops) {
-        byte[] payload = new byte[PAYLOAD];
-        byte[] frame = new byte[Frame.HEADER_SIZE + PAYLOAD];
-        Frame.writeHeader(frame, 0, 0, 0, PAYLOAD);
-        Stamper.PendingSend p = new Stamper.PendingSend();
+        End end = End.of(stamper, mode);
         long hlc = 0;
         long t0 = System.nanoTime();
         for (int h = 0; h < hops; h++) {
-            switch (mode) {
-                case FRAMING -> hlc = hop(null, p, frame, payload, hlc);
-                case CLOCK -> hlc = hop(stamper, p, frame, payload, hlc);
-                default -> { }
-            }
+            if (end != null) hlc = end.reply(hlc);
         }
         long t = System.nanoTime() - t0;
         wire = hlc; // keeps the loop's work
@@ -119,40 +112,51 @@ public final class ClockFloorBench {
      * to {@link #turn}.
      */
     private static void side(Stamper stamper, int mode, int me, int hops) {
-        byte[] payload = new byte[PAYLOAD];
-        byte[] frame = new byte[Frame.HEADER_SIZE + PAYLOAD];
-        Frame.writeHeader(frame, 0, 0, 0, PAYLOAD);
-        Stamper.PendingSend p = new Stamper.PendingSend();
+        End end = End.of(stamper, mode);
         for (long h = me; h < hops; h += 2) {
             while (turn != h) Thread.onSpinWait();
-            switch (mode) {
-                case FRAMING -> wire = hop(null, p, frame, payload, wire);
-                case CLOCK -> wire = hop(stamper, p, frame, payload, wire);
-                default -> { }
-            }
+            if (end != null) wire = end.reply(wire);
             turn = h + 1;
         }
     }
 
-    /**
-     * The message in {@code frame} (carrying {@code rhlc}) is received, and the reply framed in its
-     * place; returns the reply's HLC. Without a stamper, framing only: the reply's HLC is made up.
-     */
-    private static long hop(Stamper stamper, Stamper.PendingSend p, byte[] frame, byte[] payload, long rhlc) {
-        String bad = Frame.validate(frame, 0);
-        if (bad != null) throw new IllegalStateException(bad);
-        int length = Frame.payloadLength(frame, 0);
-        long msg = Frame.msgId(frame, 0);
-        if (stamper != null) stamper.receive(null, rhlc, msg, length, -1, p);
-        System.arraycopy(frame, Frame.HEADER_SIZE, payload, 0, length);
-        long hlc = rhlc + 1;
-        if (stamper != null) {
-            stamper.sendMessage(null, PAYLOAD, -1, p);
-            hlc = p.hlc;
-            msg = p.msg;
+    /** One end of the exchange: its frame and payload buffers, and what each hop does there. */
+    private static final class End {
+        private final Stamper stamper; // null: framing only
+        private final byte[] payload = new byte[PAYLOAD];
+        private final byte[] frame = new byte[Frame.HEADER_SIZE + PAYLOAD];
+        private final Stamper.PendingSend p = new Stamper.PendingSend();
+
+        private End(Stamper stamper) {
+            this.stamper = stamper;
+            Frame.writeHeader(frame, 0, 0, 0, PAYLOAD);
         }
-        Frame.writeHeader(frame, 0, hlc, msg, PAYLOAD);
-        System.arraycopy(payload, 0, frame, Frame.HEADER_SIZE, PAYLOAD);
-        return hlc;
+
+        /** The end for a mode; null for the bare hand-off, whose hops do nothing. */
+        static End of(Stamper stamper, int mode) {
+            return mode == HANDOFF ? null : new End(mode == CLOCK ? stamper : null);
+        }
+
+        /**
+         * The message in {@code frame} (carrying {@code rhlc}) is received, and the reply framed in
+         * its place; returns the reply's HLC. Framing only: the reply's HLC is made up.
+         */
+        long reply(long rhlc) {
+            String bad = Frame.validate(frame, 0);
+            if (bad != null) throw new IllegalStateException(bad);
+            int length = Frame.payloadLength(frame, 0);
+            long msg = Frame.msgId(frame, 0);
+            if (stamper != null) stamper.receive(null, rhlc, msg, length, -1, p);
+            System.arraycopy(frame, Frame.HEADER_SIZE, payload, 0, length);
+            long hlc = rhlc + 1;
+            if (stamper != null) {
+                stamper.sendMessage(null, PAYLOAD, -1, p);
+                hlc = p.hlc;
+                msg = p.msg;
+            }
+            Frame.writeHeader(frame, 0, hlc, msg, PAYLOAD);
+            System.arraycopy(payload, 0, frame, Frame.HEADER_SIZE, PAYLOAD);
+            return hlc;
+        }
     }
 }
